@@ -1,0 +1,48 @@
+# scandiff — the two commands of the quick start:
+#   make demo   install dependencies, build, run the demo on a built-in simulated scan
+#   make test   install dependencies, build, run every test (C++ units, CLI and Python end to end,
+#               and the whole C++ suite again under AddressSanitizer + UBSan)
+# Other targets: build, bench, sanitize, clean.
+
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PYTHON ?= python3
+# Warnings are errors in CI (CI=true is set there).
+WERROR ?= $(if $(CI),ON,OFF)
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCANDIFF_WERROR=$(WERROR)
+
+.PHONY: deps build demo test test-cpp test-python sanitize bench clean
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/scandiff demo --out demo-output
+
+test-cpp: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-python: build
+	SCANDIFF_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/python
+
+sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSCANDIFF_SANITIZE=ON \
+	  -DSCANDIFF_BENCH=OFF -DSCANDIFF_WERROR=$(WERROR) -DCMAKE_CXX_FLAGS="-O1"
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -E 'Slow'
+
+test: sanitize test-cpp test-python
+
+bench: build
+	$(BUILD)/bench_engine
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) demo-output

@@ -1,0 +1,38 @@
+// The scandiff command-line tool: one file per subcommand, each registering itself
+// on the app with register_<name>(). Shared options live in GlobalOptions.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "scandiff/engine/run.hpp"
+
+namespace scandiff::cli {
+
+struct GlobalOptions {
+  int threads = 0;           // --threads, 0 = all cores
+  std::string memory;        // --memory, e.g. "2G"; empty = default budget
+  bool quiet = false;        // --quiet: no progress bars, warnings only
+  bool verbose = false;      // --verbose: debug messages
+
+  // Engine options from the flags: threads, parsed budget, progress bar callback.
+  engine::RunOptions run_options(const std::string& what) const;
+};
+
+// Exit codes (documented in docs/cli.md).
+enum ExitCode : int {
+  exit_ok = 0,
+  exit_failure = 1,        // an analysis or writer failed
+  exit_usage = 2,          // bad command line or parameter
+  exit_input = 3,          // an input file is missing, unreadable or malformed
+  exit_budget = 4,         // the memory budget is too small
+  exit_cancelled = 130,    // interrupted (Ctrl-C)
+};
+
+void register_info(CLI::App& app, const GlobalOptions& global);
+void register_simulate(CLI::App& app, const GlobalOptions& global);
+void register_demo(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace scandiff::cli

@@ -1,0 +1,64 @@
+// scandiff: entry point. Parses global options, dispatches to a subcommand and turns
+// scandiff::Error into one line on stderr and a meaningful exit code.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "progress_bar.hpp"
+#include "scandiff/core/error.hpp"
+#include "scandiff/core/log.hpp"
+#include "scandiff/version.hpp"
+
+namespace {
+
+void on_interrupt(int) { scandiff::cli::interrupt_token().cancel(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace scandiff;
+  using namespace scandiff::cli;
+
+  CLI::App app{"scandiff: fast, streaming analysis of scanning diffraction data (4D-STEM, SXDM)."};
+  app.set_version_flag("--version", std::string("scandiff ") + scandiff::version);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  GlobalOptions global;
+  app.add_option("--threads,-j", global.threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--memory", global.memory,
+                 "memory budget for streaming work, e.g. 512M or 4G (default: a quarter of available RAM)");
+  app.add_flag("--quiet,-q", global.quiet, "no progress bars; only warnings and errors");
+  app.add_flag("--verbose,-v", global.verbose, "also print debug messages");
+
+  register_info(app, global);
+  register_simulate(app, global);
+  register_demo(app, global);
+
+  std::signal(SIGINT, on_interrupt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  } catch (const Cancelled&) {
+    std::cerr << "scandiff: cancelled\n";
+    return exit_cancelled;
+  } catch (const InvalidArgument& e) {
+    std::cerr << "scandiff: error: " << e.what() << '\n';
+    return exit_usage;
+  } catch (const BudgetError& e) {
+    std::cerr << "scandiff: error: " << e.what() << '\n';
+    return exit_budget;
+  } catch (const IoError& e) {
+    std::cerr << "scandiff: error: " << e.what() << '\n';
+    return exit_input;
+  } catch (const FormatError& e) {
+    std::cerr << "scandiff: error: " << e.what() << '\n';
+    return exit_input;
+  } catch (const std::exception& e) {
+    std::cerr << "scandiff: error: " << e.what() << '\n';
+    return exit_failure;
+  }
+  return exit_ok;
+}
