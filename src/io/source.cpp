@@ -13,6 +13,16 @@ void DatasetInfo::validate() const {
                                   path, shape_string(shape())));
 }
 
+std::vector<Axis> DatasetInfo::scan_axes() const {
+  const auto& c = calibration;
+  return {{"ry", 0, c.scan_pixel_size, c.scan_units}, {"rx", 0, c.scan_pixel_size, c.scan_units}};
+}
+
+std::vector<Axis> DatasetInfo::detector_axes() const {
+  const auto& c = calibration;
+  return {{"qy", 0, c.detector_pixel_size, c.detector_units}, {"qx", 0, c.detector_pixel_size, c.detector_units}};
+}
+
 void Source::check_range(std::int64_t first, std::int64_t count) const {
   if (first < 0 || count < 0 || first + count > info_.frame_count())
     throw InvalidArgument(fmt::format("{}: frames [{}, {}) requested, but the scan has {} frames", info_.path, first,

@@ -12,6 +12,7 @@
 #include "scandiff/core/calibration.hpp"
 #include "scandiff/core/dtype.hpp"
 #include "scandiff/core/metadata.hpp"
+#include "scandiff/core/result.hpp"
 
 namespace scandiff::io {
 
@@ -29,6 +30,9 @@ struct DatasetInfo {
   std::size_t frame_bytes() const { return static_cast<std::size_t>(frame_pixels()) * size_of(dtype); }
   std::size_t total_bytes() const { return frame_bytes() * static_cast<std::size_t>(frame_count()); }
   Shape shape() const { return {scan_y, scan_x, frame_y, frame_x}; }
+  // Calibrated axes for results: (ry, rx) with the scan step, (qy, qx) with the detector step.
+  std::vector<Axis> scan_axes() const;
+  std::vector<Axis> detector_axes() const;
   // Throws FormatError naming `path` if any extent is not positive.
   void validate() const;
 };

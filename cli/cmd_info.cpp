@@ -1,0 +1,59 @@
+// scandiff info FILE: what a dataset is — shape, dtype, size, calibration, metadata —
+// read from its header alone (no frame is decoded).
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "input_options.hpp"
+#include "scandiff/io/emd.hpp"
+
+namespace scandiff::cli {
+
+namespace {
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", b, units[u]);
+}
+
+}  // namespace
+
+void register_info(CLI::App& app, const GlobalOptions&) {
+  auto* cmd = app.add_subcommand("info", "describe a dataset: shape, dtype, size, calibration, metadata");
+  auto input = std::make_shared<InputOptions>();
+  input->add_to(cmd);
+  auto as_json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *as_json, "print one JSON document instead of text");
+  cmd->callback([input, as_json] {
+    auto source = input->open();
+    const io::DatasetInfo& info = source->info();
+    Metadata doc;
+    doc["path"] = info.path;
+    doc["format"] = info.format;
+    doc["shape"] = {{"ry", info.scan_y}, {"rx", info.scan_x}, {"qy", info.frame_y}, {"qx", info.frame_x}};
+    doc["dtype"] = std::string(name_of(info.dtype));
+    doc["frames"] = info.frame_count();
+    doc["bytes"] = info.total_bytes();
+    doc["calibration"] = info.calibration.to_metadata();
+    doc["metadata"] = info.metadata;
+    if (*as_json) {
+      std::cout << doc.dump(2) << '\n';
+      return;
+    }
+    std::cout << fmt::format("{}\n  format      {}\n  scan        {} x {} (ry, rx)\n  frame       {} x {} (qy, qx)\n"
+                             "  dtype       {}\n  frames      {}\n  size        {} ({} bytes)\n",
+                             info.path, info.format, info.scan_y, info.scan_x, info.frame_y, info.frame_x,
+                             name_of(info.dtype), info.frame_count(), human_bytes(static_cast<double>(info.total_bytes())),
+                             info.total_bytes());
+    std::cout << "  calibration " << doc["calibration"].dump(2) << '\n';
+    if (!info.metadata.empty()) std::cout << "  metadata    " << info.metadata.dump(2) << '\n';
+  });
+}
+
+}  // namespace scandiff::cli

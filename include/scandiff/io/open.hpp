@@ -1,0 +1,27 @@
+// Opening a dataset by looking at what the file is, not at its name.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "scandiff/io/raw_source.hpp"
+#include "scandiff/io/source.hpp"
+
+namespace scandiff::io {
+
+struct OpenOptions {
+  std::optional<RawLayout> raw;  // treat the file as raw binary with this layout
+  std::string datapath;          // inside a container file (HDF5): the node to open
+};
+
+// Opens `path` as a Source: HDF5 files (EMD 1.0) by their signature; raw binary when
+// options.raw is given. Throws IoError (missing, a folder, unreadable) or FormatError
+// (unrecognised or malformed content), each naming the file and what was expected.
+std::unique_ptr<Source> open(const std::filesystem::path& path, const OpenOptions& options = {});
+
+// Throws IoError unless `path` is an existing, readable regular file.
+void require_readable_file(const std::filesystem::path& path);
+
+}  // namespace scandiff::io

@@ -1,0 +1,168 @@
+// engine::run — one pass over a Source feeding many analyses.
+//
+// A three-stage oneTBB pipeline:
+//   1. (serial)          pick the next block of frames and a free slot (buffer + partials);
+//   2. (parallel)        get the frames (zero-copy view or decode into the slot's buffer) and
+//                        let every analysis process them into its partial;
+//   3. (serial, in order) merge the partials in frame order, release the frames, report progress.
+// Partials are merged in frame order with a block size that does not depend on the thread
+// count, so results are bit-identical for any number of threads.
+#include "scandiff/engine/run.hpp"
+
+#include <oneapi/tbb/concurrent_queue.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "scandiff/core/error.hpp"
+#include "scandiff/core/log.hpp"
+#include "memory_plan.hpp"
+
+namespace scandiff::engine {
+
+namespace {
+
+struct Slot {
+  std::unique_ptr<std::byte[]> buffer;  // decode target when the source has no zero-copy view
+  std::vector<std::unique_ptr<Partial>> partials;  // one per analysis (nullptr if none)
+};
+
+struct Work {
+  std::int64_t block = -1;
+  int slot = -1;
+  bool processed = false;
+};
+
+}  // namespace
+
+RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const io::DatasetInfo& info = source.info();
+  info.validate();
+  if (analyses.empty()) throw InvalidArgument("engine::run: no analysis to run");
+
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  const std::size_t budget = options.memory_budget > 0 ? options.memory_budget : default_memory_budget();
+
+  for (Analysis* a : analyses) a->prepare(info);
+
+  // Partials: make one per analysis per slot; measure their size for the plan.
+  std::size_t output_bytes = 0, partial_bytes = 0;
+  for (Analysis* a : analyses) {
+    output_bytes += a->output_bytes();
+    if (auto p = a->make_partial()) partial_bytes += p->bytes();
+  }
+  const bool zero_copy = source.view(0, std::min<std::int64_t>(1, info.frame_count())) != nullptr;
+  if (zero_copy) source.release(0, 1);
+
+  const MemoryPlan plan = plan_memory({.budget = budget,
+                                       .output_bytes = output_bytes,
+                                       .partial_bytes = partial_bytes,
+                                       .frame_bytes = info.frame_bytes(),
+                                       .frame_count = info.frame_count(),
+                                       .preferred_block_frames = source.preferred_block_frames(),
+                                       .requested_block_frames = options.block_frames,
+                                       .threads = threads});
+  const std::int64_t block_frames = plan.block_frames;
+  const std::int64_t n_blocks = (info.frame_count() + block_frames - 1) / block_frames;
+  log_debug("engine: {} frames of {} B in {} blocks of {} frames, {} slots, {} threads, budget {} B", info.frame_count(),
+            info.frame_bytes(), n_blocks, block_frames, plan.slots, threads, budget);
+
+  std::vector<Slot> slots(static_cast<std::size_t>(plan.slots));
+  tbb::concurrent_queue<int> free_slots;
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    if (!zero_copy) slots[s].buffer.reset(new std::byte[static_cast<std::size_t>(block_frames) * info.frame_bytes()]);
+    for (Analysis* a : analyses) slots[s].partials.push_back(a->make_partial());
+    free_slots.push(static_cast<int>(s));
+  }
+
+  std::atomic<bool> cancelled{false};
+  auto should_stop = [&] {
+    if (options.cancel && options.cancel->cancelled()) cancelled = true;
+    return cancelled.load();
+  };
+
+  std::int64_t next_block = 0, frames_done = 0, blocks_done = 0;
+  std::size_t bytes_read = 0;
+
+  auto emit = [&](tbb::flow_control& fc) -> Work {
+    if (next_block >= n_blocks || should_stop()) {
+      fc.stop();
+      return {};
+    }
+    Work w;
+    w.block = next_block++;
+    if (!free_slots.try_pop(w.slot)) throw Error("engine: internal error, no free slot for a block");
+    return w;
+  };
+
+  auto process = [&](Work w) -> Work {
+    if (should_stop()) return w;  // cancelled while queued: skip, stay within one block per thread
+    Slot& slot = slots[static_cast<std::size_t>(w.slot)];
+    const std::int64_t first = w.block * block_frames;
+    const std::int64_t count = std::min(block_frames, info.frame_count() - first);
+    const std::byte* data = zero_copy ? source.view(first, count) : nullptr;
+    if (!data) {
+      source.read(first, count, slot.buffer.get());
+      data = slot.buffer.get();
+    }
+    const FrameBlock block{.first = first, .count = count, .frame_y = info.frame_y, .frame_x = info.frame_x,
+                           .scan_x = info.scan_x, .dtype = info.dtype, .data = data};
+    for (std::size_t i = 0; i < analyses.size(); ++i) analyses[i]->process(block, slot.partials[i].get());
+    w.processed = true;
+    return w;
+  };
+
+  auto merge = [&](Work w) {
+    Slot& slot = slots[static_cast<std::size_t>(w.slot)];
+    const std::int64_t first = w.block * block_frames;
+    const std::int64_t count = std::min(block_frames, info.frame_count() - first);
+    if (w.processed) {
+      for (std::size_t i = 0; i < analyses.size(); ++i) {
+        if (slot.partials[i]) {
+          analyses[i]->merge(*slot.partials[i]);
+          slot.partials[i]->reset();
+        }
+      }
+      if (zero_copy) source.release(first, count);
+      frames_done += count;
+      ++blocks_done;
+      bytes_read += static_cast<std::size_t>(count) * info.frame_bytes();
+      if (options.progress && !options.progress(frames_done, info.frame_count(), "frames")) cancelled = true;
+    }
+    free_slots.push(w.slot);
+  };
+
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(static_cast<std::size_t>(plan.slots),
+                           tbb::make_filter<void, Work>(tbb::filter_mode::serial_in_order, emit) &
+                               tbb::make_filter<Work, Work>(tbb::filter_mode::parallel, process) &
+                               tbb::make_filter<Work, void>(tbb::filter_mode::serial_in_order, merge));
+  });
+  if (cancelled || (options.cancel && options.cancel->cancelled() && frames_done < info.frame_count()))
+    throw Cancelled();
+
+  for (Analysis* a : analyses) a->finish();
+
+  RunStats stats;
+  stats.frames = frames_done;
+  stats.blocks = blocks_done;
+  stats.block_frames = block_frames;
+  stats.blocks_in_flight = plan.slots;
+  stats.threads = threads;
+  stats.memory_budget = budget;
+  stats.bytes_read = bytes_read;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return stats;
+}
+
+}  // namespace scandiff::engine
