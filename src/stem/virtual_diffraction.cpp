@@ -29,6 +29,42 @@ void add_frame(double* __restrict acc, const T* __restrict frame, std::int64_t n
   for (std::int64_t p = 0; p < n; ++p) acc[p] += static_cast<double>(frame[p]);
 }
 
+// acc[p] += sum_f frames[f][p] over `count` frames of n pixels. The detector is walked in
+// L1-sized tiles with the frames inside, so the accumulator stays in cache; 8- and 16-bit data
+// is summed exactly in uint32 (at most 65536 frames per group, so it cannot overflow) and
+// folded into float64 once per tile. Per pixel the frames are added in frame order.
+template <class T>
+[[gnu::target_clones("avx2", "default")]] void add_frames(double* __restrict acc, const T* __restrict frames, std::int64_t count, std::int64_t n) {
+  constexpr std::int64_t tile = 4096;
+  constexpr bool narrow = std::is_integral_v<T> && sizeof(T) <= 2;
+  using Acc = std::conditional_t<narrow, std::uint32_t, double>;
+  constexpr std::int64_t group = narrow ? 65536 : (std::int64_t{1} << 62);
+  alignas(64) Acc part[tile];
+  for (std::int64_t t0 = 0; t0 < n; t0 += tile) {
+    const std::int64_t len = std::min(tile, n - t0);
+    for (std::int64_t g0 = 0; g0 < count; g0 += group) {
+      const std::int64_t g1 = std::min(count, g0 + group);
+      for (std::int64_t p = 0; p < len; ++p) part[p] = 0;
+      std::int64_t f = g0;
+      // Four frames per sweep: a quarter of the accumulator traffic, four read streams.
+      for (; f + 4 <= g1; f += 4) {
+        const T* __restrict a = frames + f * n + t0;
+        const T* __restrict b = a + n;
+        const T* __restrict c = b + n;
+        const T* __restrict d = c + n;
+        for (std::int64_t p = 0; p < len; ++p)
+          part[p] += (static_cast<Acc>(a[p]) + static_cast<Acc>(b[p])) + (static_cast<Acc>(c[p]) + static_cast<Acc>(d[p]));
+      }
+      for (; f < g1; ++f) {
+        const T* __restrict src = frames + f * n + t0;
+        for (std::int64_t p = 0; p < len; ++p) part[p] += static_cast<Acc>(src[p]);
+      }
+      double* __restrict dst = acc + t0;
+      for (std::int64_t p = 0; p < len; ++p) dst[p] += static_cast<double>(part[p]);
+    }
+  }
+}
+
 template <class T>
 void max_frame(double* __restrict acc, const T* __restrict frame, std::int64_t n) {
   for (std::int64_t p = 0; p < n; ++p) acc[p] = std::max(acc[p], static_cast<double>(frame[p]));
@@ -57,10 +93,9 @@ void VirtualDiffraction::process(const engine::FrameBlock& block, engine::Partia
     using T = decltype(tag);
     const T* frames = reinterpret_cast<const T*>(block.data);
     const std::int64_t n = block.frame_pixels();
-    for (std::int64_t f = 0; f < block.count; ++f) {
-      if (options_.mean) add_frame(p.sum.data(), frames + f * n, n);
-      if (options_.max) max_frame(p.max.data(), frames + f * n, n);
-    }
+    if (options_.mean) add_frames(p.sum.data(), frames, block.count, n);
+    if (options_.max)
+      for (std::int64_t f = 0; f < block.count; ++f) max_frame(p.max.data(), frames + f * n, n);
   });
 }
 
