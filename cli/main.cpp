@@ -28,7 +28,15 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--threads,-j", global.threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--memory", global.memory,
-                 "memory budget for streaming work, e.g. 512M or 4G (default: a quarter of available RAM)");
+                 "memory budget for streaming work, e.g. 512M or 4G (default: a quarter of available RAM)")
+      ->check([](const std::string& text) {
+        try {
+          engine::parse_memory_size(text, "--memory");
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      });
   app.add_flag("--quiet,-q", global.quiet, "no progress bars; only warnings and errors");
   app.add_flag("--verbose,-v", global.verbose, "also print debug messages");
 

@@ -12,7 +12,7 @@ struct MemoryRequest {
   std::size_t budget = 0;          // bytes the pass may use
   std::size_t output_bytes = 0;    // per-position outputs, allocated once
   std::size_t partial_bytes = 0;   // all analyses' partials for one block
-  std::size_t frame_bytes = 0;     // one decoded frame
+  std::size_t frame_bytes = 0;     // one frame: decoded data plus what partials hold per frame
   std::int64_t frame_count = 0;
   std::int64_t preferred_block_frames = 1;  // e.g. the HDF5 chunk depth
   std::int64_t requested_block_frames = 0;  // 0: choose

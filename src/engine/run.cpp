@@ -55,9 +55,10 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
   for (Analysis* a : analyses) a->prepare(info);
 
   // Partials: make one per analysis per slot; measure their size for the plan.
-  std::size_t output_bytes = 0, partial_bytes = 0;
+  std::size_t output_bytes = 0, partial_bytes = 0, per_frame_bytes = info.frame_bytes();
   for (Analysis* a : analyses) {
     output_bytes += a->output_bytes();
+    per_frame_bytes += a->partial_bytes_per_frame();
     if (auto p = a->make_partial()) partial_bytes += p->bytes();
   }
   const bool zero_copy = source.view(0, std::min<std::int64_t>(1, info.frame_count())) != nullptr;
@@ -66,7 +67,7 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
   const MemoryPlan plan = plan_memory({.budget = budget,
                                        .output_bytes = output_bytes,
                                        .partial_bytes = partial_bytes,
-                                       .frame_bytes = info.frame_bytes(),
+                                       .frame_bytes = per_frame_bytes,
                                        .frame_count = info.frame_count(),
                                        .preferred_block_frames = source.preferred_block_frames(),
                                        .requested_block_frames = options.block_frames,

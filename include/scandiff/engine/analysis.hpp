@@ -62,6 +62,10 @@ class Analysis {
   // A fresh, empty per-block state, or nullptr for analyses with only per-position output.
   virtual std::unique_ptr<Partial> make_partial() const { return nullptr; }
 
+  // Bytes a partial grows by per frame of its block (e.g. a copy of the block), so the
+  // engine can size blocks within the budget.
+  virtual std::size_t partial_bytes_per_frame() const { return 0; }
+
   // Consumes one block. Called concurrently for different blocks; must only write the
   // block's own positions of shared outputs, and global state only into `partial`.
   virtual void process(const FrameBlock& block, Partial* partial) = 0;
