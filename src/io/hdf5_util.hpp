@@ -1,0 +1,97 @@
+// Private HDF5 helpers shared by the EMD writer, reader and source: checked calls, object
+// lookup, string/integer attributes, element types, datasets and frame hyperslabs.
+// Every function expects the caller to hold h5::Lock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hdf5_handle.hpp"
+#include "scandiff/core/array.hpp"
+#include "scandiff/core/dtype.hpp"
+#include "scandiff/core/error.hpp"
+
+namespace scandiff::io::h5 {
+
+// Throws E("<what>: <HDF5 message>") when `id` is negative, else takes ownership of it.
+template <class E = FormatError>
+Handle checked(hid_t id, std::string_view what) {
+  if (id < 0) {
+    const std::string detail = error_text();
+    throw E(std::string(what) + (detail.empty() ? "" : ": " + detail));
+  }
+  return Handle(id);
+}
+// Throws E("<what>: <HDF5 message>") when `status` is negative.
+template <class E = FormatError>
+void check(herr_t status, std::string_view what) {
+  if (status < 0) {
+    const std::string detail = error_text();
+    throw E(std::string(what) + (detail.empty() ? "" : ": " + detail));
+  }
+}
+
+// ---- objects -------------------------------------------------------------------------------
+enum class Kind { missing, group, dataset, other };
+// What `path` (relative to `loc`, or absolute) names; `missing` for any absent component.
+Kind object_kind(hid_t loc, const std::string& path);
+// Names of the links in a group: creation order where the group tracks it, else name order.
+std::vector<std::string> child_names(hid_t group);
+// Absolute HDF5 path of an open object, for messages.
+std::string object_name(hid_t obj);
+// Opens a group / dataset that must exist (throw FormatError naming `file` otherwise).
+Handle open_group(hid_t loc, const std::string& path, const std::string& file);
+Handle open_dataset(hid_t loc, const std::string& path, const std::string& file);
+// A new group that tracks and indexes link creation order (so readers list keys as written).
+Handle create_group(hid_t loc, const std::string& name);
+
+// ---- attributes ----------------------------------------------------------------------------
+bool has_attr(hid_t obj, const std::string& name);
+// Scalar variable-length UTF-8 string (what h5py writes for a Python str).
+void write_string_attr(hid_t obj, const std::string& name, std::string_view value);
+// Scalar fixed-length ASCII byte string (what h5py writes for numpy bytes).
+void write_bytes_attr(hid_t obj, const std::string& name, std::string_view value);
+// Scalar 64-bit signed integer.
+void write_int_attr(hid_t obj, const std::string& name, std::int64_t value);
+// The first string of a string attribute (variable or fixed length, any padding);
+// nullopt when absent or not a string.
+std::optional<std::string> read_string_attr(hid_t obj, const std::string& name);
+// An integer (or integral float) scalar attribute; nullopt when absent or not a number.
+std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name);
+
+// ---- element types -------------------------------------------------------------------------
+// The predefined native HDF5 type of a DType (do not close it).
+hid_t native_type(DType t);
+// What a stored datatype is: its DType when supported (u8 u16 u32 i32 f32 f64) and a
+// numpy-like name for messages ("int64", "complex", "string", ...).
+struct TypeInfo {
+  std::optional<DType> dtype;
+  std::string name;
+};
+TypeInfo describe_type(hid_t type);
+// h5py's bool: an enum over int8 with members FALSE = 0, TRUE = 1.
+Handle bool_type();
+// Variable-length string type, UTF-8 or ASCII character set.
+Handle vlen_string_type(bool utf8 = true);
+
+// ---- datasets ------------------------------------------------------------------------------
+Shape dataset_shape(hid_t dset);
+// A contiguous (unchunked, uncompressed) dataset; an empty `shape` makes a scalar.
+Handle create_dataset(hid_t loc, const std::string& name, hid_t type, const Shape& shape);
+// A scalar variable-length UTF-8 string dataset.
+void write_string_dataset(hid_t loc, const std::string& name, std::string_view value);
+// All strings of a string dataset (C order); throws FormatError if it is not a string dataset.
+std::vector<std::string> read_strings(hid_t dset, const std::string& file);
+
+// Throws FormatError("<where> is compressed with HDF5 filter <id> (<name>), which ...") when a
+// filter of the dataset's pipeline is not available in this HDF5 library (e.g. Blosc, 32001).
+void check_filters_available(hid_t dset, const std::string& where);
+
+// Selects frames [first, first + count) of a 4D (ry, rx, qy, qx) dataspace as whole-frame
+// hyperslabs (at most three: a partial scan row, whole rows, a partial row). count > 0.
+void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int64_t count);
+
+}  // namespace scandiff::io::h5
