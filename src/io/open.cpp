@@ -1,0 +1,33 @@
+#include "scandiff/io/open.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "scandiff/core/error.hpp"
+#include "scandiff/io/emd.hpp"
+
+namespace scandiff::io {
+
+namespace fs = std::filesystem;
+
+void require_readable_file(const fs::path& path) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!fs::exists(status)) throw IoError(fmt::format("{}: no such file", path.string()));
+  if (fs::is_directory(status))
+    throw IoError(fmt::format("{}: is a folder, expected a data file", path.string()));
+  if (!fs::is_regular_file(status)) throw IoError(fmt::format("{}: not a regular file", path.string()));
+  if (::access(path.c_str(), R_OK) != 0) throw IoError(fmt::format("{}: permission denied", path.string()));
+}
+
+std::unique_ptr<Source> open(const fs::path& path, const OpenOptions& options) {
+  require_readable_file(path);
+  if (options.raw) return std::make_unique<RawSource>(path, *options.raw);
+  if (is_hdf5_file(path)) return open_emd(path, options.datapath);
+  throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5/EMD 1.0 file (.h5, .emd), or raw "
+                                "binary described with --raw-shape and --dtype",
+                                path.string()));
+}
+
+}  // namespace scandiff::io
