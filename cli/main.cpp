@@ -44,6 +44,14 @@ int main(int argc, char** argv) {
   register_simulate(app, global);
   register_demo(app, global);
 
+  // The library never prints: its messages come here. Warnings always, debug with --verbose.
+  set_log_sink(
+      [&global](LogLevel level, std::string_view message) {
+        if (level == LogLevel::debug && !global.verbose) return;
+        if (level == LogLevel::info && global.quiet) return;
+        std::cerr << "scandiff: " << name_of(level) << ": " << message << '\n';
+      },
+      LogLevel::debug);
   std::signal(SIGINT, on_interrupt);
   try {
     app.parse(argc, argv);

@@ -62,7 +62,7 @@ def test_demo_outputs_match_numpy(cli, tmp_path):
     out = tmp_path / "demo"
     proc = cli("demo", "--out", out, "--scan", "12", "--frame", "64")
     assert "demo.h5" in proc.stdout
-    for name in ("mean_diffraction", "bright_field", "annular_dark_field"):
+    for name in ("mean_diffraction", "bright_field", "annular_dark_field", "dark_field_200"):
         assert (out / f"{name}.png").exists()
     assert _png_size(out / "mean_diffraction.png") == (64, 64)
     assert _png_size(out / "bright_field.png") == (12, 12)
@@ -82,6 +82,13 @@ def test_demo_outputs_match_numpy(cli, tmp_path):
     np.testing.assert_allclose(bf, (cube * (d2 < (r + 2) ** 2)).sum(axis=(2, 3)), rtol=1e-12)
     np.testing.assert_allclose(adf, (cube * ((d2 > (r + 4) ** 2) & (d2 < (0.48 * 64) ** 2))).sum(axis=(2, 3)), rtol=1e-12)
     assert bf.min() > 0 and adf.min() > 0
+    with h5py.File(out / "demo.h5", "r") as f:
+        df = f["datacube_root/dark_field_200/data"][()]
+    g1 = np.array([22.0, 4.0]) * 64 / 128  # (qx, qy) of g1 at this detector size
+    d2 = (qy - 31.5 - 2 * g1[1]) ** 2 + (qx - 31.5 - 2 * g1[0]) ** 2
+    np.testing.assert_allclose(df, (cube * (d2 < r**2)).sum(axis=(2, 3)), rtol=1e-12)
+    # The strained inclusion in the scan centre moves the (2,0) disk out of the aperture.
+    assert df[5:7, 5:7].mean() < 0.9 * df[0:2, 0:2].mean()
 
 
 def test_quiet_is_silent(cli, tmp_path):
