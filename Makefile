@@ -43,6 +43,7 @@ test: sanitize test-cpp test-python
 
 bench: build
 	$(BUILD)/bench_engine
+	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-output
