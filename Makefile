@@ -43,6 +43,7 @@ test: sanitize test-cpp test-python
 
 bench: build
 	$(BUILD)/bench_engine
+	$(BUILD)/bench_simulator
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 
 clean:

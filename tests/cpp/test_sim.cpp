@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <iostream>
 #include <numbers>
 #include <string>
 #include <thread>
@@ -778,40 +776,4 @@ TEST(SimValidation, BadParametersAreNamed) {
   expect_invalid(rings([](RingPatternParams& p) { p.frame_y = 0; }), "frame_y");
   EXPECT_THROW(parse_noise("gaussian"), InvalidArgument);
   EXPECT_EQ(parse_noise("poisson"), Noise::poisson);
-}
-
-// ---------------------------------------------------------------------------------------
-// Timing (not run by default: --gtest_also_run_disabled_tests --gtest_filter='*Timing*')
-
-TEST(SimTiming, DISABLED_Scan64x64Frames256x256U16SingleThread) {
-  CrystalScanParams p;
-  p.scan_y = 64;
-  p.scan_x = 64;
-  p.frame_y = 256;
-  p.frame_x = 256;
-  p.dtype = DType::u16;
-  p.g1_px = {22, 4};
-  p.g2_px = {-6, 20};
-  p.max_g_px = 110;
-  p.disk_radius_px = 6;
-  p.central_intensity = 200;
-  p.intensity_sigma_px = 50;
-  p.ring_radius_px = 70;
-  p.ring_width_px = 6;
-  p.ring_intensity = 5;
-  p.background = 1;
-  p.descan_per_rx_px = {0.02, 0.01};
-  p.ellipse = {1.03, 0.5};
-  p.strain.exx.bump = 0.01;
-  p.strain.rotation_rad.wave = 0.005;
-  std::vector<std::byte> buf(static_cast<std::size_t>(p.frame_y * p.frame_x) * 2 * 64);
-  for (const auto noise : {Noise::none, Noise::poisson}) {
-    p.noise = noise;
-    const CrystalScan sim(p);
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::int64_t f = 0; f < 64 * 64; f += 64) sim.render(f, 64, buf.data());
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::cout << "CrystalScan 64x64 x 256x256 u16, " << sim.reflections().size() << " reflections, noise "
-              << name_of(noise) << ": " << s << " s (" << s / 4096 * 1e3 << " ms/frame)\n";
-  }
 }
