@@ -2,10 +2,13 @@
 
 #include <array>
 #include <fstream>
+#include <set>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "hdf5_probe.hpp"
 #include "hdf5_util.hpp"
 
 namespace scandiff::io {
@@ -32,6 +35,36 @@ namespace emd {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Everything a reader may touch in an EMD file, through the public functions: run in the
+// crash-isolated probe child (hdf5_probe.hpp) before the file is read in this process.
+void walk_emd_file(const fs::path& path) {
+  std::set<std::string> roots;
+  bool has_4d = false;
+  for (const EmdNodeInfo& node : list_emd_nodes(path)) {
+    roots.insert(root_of(node.path));
+    if (node.emd_group_type != "array" || !node.dtype_supported) continue;
+    has_4d = has_4d || node.shape.size() == 4;
+    std::size_t bytes = size_of(node.dtype);
+    bool small = true;
+    for (const std::int64_t n : node.shape)
+      small = small && n >= 0 && !__builtin_mul_overflow(bytes, static_cast<std::size_t>(n), &bytes) &&
+              bytes <= (std::size_t{64} << 20);
+    read_array(path, node.path, small);
+  }
+  for (const std::string& root : roots) read_emd_calibration(path, root);
+  if (has_4d) {
+    auto source = open_emd(path);
+    const auto& info = source->info();
+    std::vector<std::byte> frame(info.frame_bytes());
+    source->read(0, 1, frame.data());
+    source->read(info.frame_count() - 1, 1, frame.data());
+  }
+}
+
+}  // namespace
+
 h5::Handle open_for_reading(const fs::path& path) {
   const std::string name = path.string();
   std::error_code ec;
@@ -46,6 +79,7 @@ h5::Handle open_for_reading(const fs::path& path) {
   }
   if (!is_hdf5_file(path))
     throw FormatError(fmt::format("{} is not an HDF5 file (expected an EMD 1.0 .h5/.emd file)", name));
+  h5::probe_in_child(path, [&] { walk_emd_file(path); });
   h5::Handle file = h5::checked(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
                                 fmt::format("{}: cannot open the HDF5 file (truncated or corrupt?)", name));
   const auto type = h5::read_string_attr(file.get(), "emd_group_type");

@@ -31,4 +31,8 @@ std::vector<EmdNodeInfo> list_nodes(hid_t file);
 // file when the path is missing or not an array node.
 h5::Handle open_array_node(hid_t file, const std::string& path, const std::string& file_name);
 
+// read_emd_array, with `with_data` false: everything but the array's values (axes, units,
+// provenance), so that the probe child can walk large arrays' metadata cheaply.
+Result read_array(const std::filesystem::path& path, const std::string& node_path, bool with_data);
+
 }  // namespace scandiff::io::emd

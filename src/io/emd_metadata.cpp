@@ -400,6 +400,9 @@ Array read_array_item(hid_t group, const std::string& key) {
   if (!d || cls == H5T_ENUM) return Array();
   const Shape shape = h5::dataset_shape(d.get());
   if (shape.empty()) return Array();
+  char file_name[4096] = "";
+  H5Fget_name(d.get(), file_name, sizeof file_name);
+  h5::check_data_fits_file(d.get(), shape, sizeof(double), file_name, h5::object_name(d.get()));
   Array out(DType::f64, shape);
   if (n > 0 && H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.bytes()) < 0) {
     H5Eclear2(H5E_DEFAULT);

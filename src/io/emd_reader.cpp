@@ -40,6 +40,10 @@ Axis read_axis(hid_t node, std::size_t n) {
 }  // namespace
 
 Result read_emd_array(const std::filesystem::path& path, const std::string& node_path) {
+  return emd::read_array(path, node_path, true);
+}
+
+Result emd::read_array(const std::filesystem::path& path, const std::string& node_path, bool with_data) {
   h5::Lock lock;
   const std::string file_name = path.string();
   Handle file = emd::open_for_reading(path);
@@ -55,13 +59,15 @@ Result read_emd_array(const std::filesystem::path& path, const std::string& node
   h5::check_filters_available(dset.get(), fmt::format("{}: {}/data", file_name, node_name));
   Result result;
   result.name = node_name.substr(node_name.rfind('/') + 1);
-  result.data = Array(*t.dtype, h5::dataset_shape(dset.get()));
-  if (result.data.size() > 0)
+  const Shape shape = h5::dataset_shape(dset.get());
+  h5::check_data_fits_file(dset.get(), shape, size_of(*t.dtype), file_name, node_name + "/data");
+  if (with_data) result.data = Array(*t.dtype, shape);
+  if (with_data && result.data.size() > 0)
     h5::check(H5Dread(dset.get(), h5::native_type(*t.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, result.data.bytes()),
               fmt::format("{}: cannot read {}/data (truncated or corrupt file?)", file_name, node_name));
   result.units = h5::read_string_attr(dset.get(), "units").value_or("");
   // Stack arrays keep their labels in the last dim; axis 0 is then the stack index.
-  const std::size_t rank = result.data.rank();
+  const std::size_t rank = shape.size();
   bool stack = false;
   if (rank > 0 && h5::object_kind(node.get(), fmt::format("dim{}", rank - 1)) == h5::Kind::dataset) {
     Handle last(H5Dopen2(node.get(), fmt::format("dim{}", rank - 1).c_str(), H5P_DEFAULT));

@@ -106,6 +106,7 @@ std::unique_ptr<Source> open_emd(const std::filesystem::path& path, const std::s
   info.frame_x = shape[3];
   info.dtype = *t.dtype;
   info.validate();
+  h5::check_data_fits_file(data.get(), shape, size_of(info.dtype), file_name, node_name + "/data");
   // Calibration and metadata dictionaries of the node's root.
   const std::string bundle_path = "/" + emd::root_of(node_name) + "/metadatabundle";
   if (h5::object_kind(file.get(), bundle_path) == h5::Kind::group) {

@@ -1,5 +1,7 @@
 #include "hdf5_handle.hpp"
 
+#include "hdf5_probe.hpp"
+
 namespace scandiff::io::h5 {
 
 std::mutex& hdf5_mutex() {
@@ -7,7 +9,9 @@ std::mutex& hdf5_mutex() {
   return m;
 }
 
-Lock::Lock() : guard_(hdf5_mutex()) { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+Lock::Lock()
+    : guard_(in_probe_child() ? std::unique_lock<std::mutex>(hdf5_mutex(), std::defer_lock)
+                              : std::unique_lock<std::mutex>(hdf5_mutex())) { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 bool Handle::reset() {
   if (id_ < 0) return true;

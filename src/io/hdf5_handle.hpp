@@ -17,7 +17,8 @@ namespace scandiff::io::h5 {
 // The one lock around all HDF5 calls in this process.
 std::mutex& hdf5_mutex();
 
-// Holds hdf5_mutex() for its lifetime and turns off HDF5's automatic error printing
+// Holds hdf5_mutex() for its lifetime (except in the probe child of hdf5_probe.hpp, which
+// inherits the parent's lock) and turns off HDF5's automatic error printing
 // (H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr)): the library must never print.
 class Lock {
  public:
@@ -26,7 +27,7 @@ class Lock {
   Lock& operator=(const Lock&) = delete;
 
  private:
-  std::lock_guard<std::mutex> guard_;
+  std::unique_lock<std::mutex> guard_;
 };
 
 // An owned HDF5 identifier (file, group, dataset, dataspace, datatype, attribute or property

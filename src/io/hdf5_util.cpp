@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -357,6 +358,25 @@ void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int
       f += rows * scan_x;
     }
   }
+}
+
+void check_data_fits_file(hid_t dset, const Shape& shape, std::size_t element_size, const std::string& file,
+                          const std::string& where) {
+  std::size_t bytes = element_size;
+  for (const std::int64_t n : shape)
+    if (n < 0 || __builtin_mul_overflow(bytes, static_cast<std::size_t>(n), &bytes) || bytes > (std::size_t{1} << 60))
+      throw FormatError(fmt::format("{}: {} claims a shape {} too large for any file: the file is corrupt", file,
+                                    where, shape_string(shape)));
+  Handle dcpl(H5Dget_create_plist(dset));
+  if (!dcpl || H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS) return;
+  const haddr_t offset = H5Dget_offset(dset);
+  if (offset == HADDR_UNDEF) return;  // never written: reads as the fill value
+  std::error_code ec;
+  const auto file_bytes = std::filesystem::file_size(file, ec);
+  if (ec) return;
+  if (offset + bytes > file_bytes)
+    throw FormatError(fmt::format("{}: {} needs bytes {}..{} but the file has {} bytes (truncated or corrupt)", file,
+                                  where, offset, offset + bytes, file_bytes));
 }
 
 }  // namespace scandiff::io::h5

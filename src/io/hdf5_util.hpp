@@ -90,6 +90,12 @@ std::vector<std::string> read_strings(hid_t dset, const std::string& file);
 // filter of the dataset's pipeline is not available in this HDF5 library (e.g. Blosc, 32001).
 void check_filters_available(hid_t dset, const std::string& where);
 
+// Refuses, before anything is allocated, a dataset of `shape` x `element_size` bytes that
+// cannot be in the file: the size must not overflow or exceed 1 EiB, and uncompressed
+// contiguous data must end inside the file. Throws FormatError naming `where`.
+void check_data_fits_file(hid_t dset, const Shape& shape, std::size_t element_size, const std::string& file,
+                          const std::string& where);
+
 // Selects frames [first, first + count) of a 4D (ry, rx, qy, qx) dataspace as whole-frame
 // hyperslabs (at most three: a partial scan row, whole rows, a partial row). count > 0.
 void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int64_t count);
