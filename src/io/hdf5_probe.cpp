@@ -27,6 +27,11 @@ bool probe_child = false;
 // takes milliseconds).
 constexpr auto probe_timeout = std::chrono::seconds(60);
 
+// Exit codes of the probe child; any other status counts as a crash.
+constexpr int walk_ok = 0;
+constexpr int walk_reported_error = 10;
+constexpr int walk_unexpected = 11;
+
 using FileVersion = std::tuple<dev_t, ino_t, off_t, std::int64_t, long>;
 
 }  // namespace
@@ -51,13 +56,13 @@ void probe_in_child(const std::filesystem::path& path, const std::function<void(
     probe_child = true;
     const int devnull = ::open("/dev/null", O_WRONLY);
     if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);  // a crashing HDF5 may print: keep it out of our output
-    int code = 0;
+    int code = walk_ok;
     try {
       walk();
     } catch (const Error&) {
-      code = 1;  // an ordinary, reported error: the parent will meet it again with its message
+      code = walk_reported_error;  // the parent will meet it again, with its message
     } catch (...) {
-      code = 2;
+      code = walk_unexpected;
     }
     ::_exit(code);
   }
@@ -77,10 +82,16 @@ void probe_in_child(const std::filesystem::path& path, const std::function<void(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  if (WIFSIGNALED(status))
+  // Anything but a clean exit with one of our codes (a signal, a sanitizer's or the C
+  // library's own exit status, an unexpected exception) means reading the file is unsafe.
+  const bool clean = WIFEXITED(status) &&
+                     (WEXITSTATUS(status) == walk_ok || WEXITSTATUS(status) == walk_reported_error);
+  if (!clean)
     throw FormatError(fmt::format("{}: the file is corrupt: the HDF5 library failed ({}) while reading its "
                                   "metadata, so it cannot be read safely",
-                                  path.string(), ::strsignal(WTERMSIG(status))));
+                                  path.string(),
+                                  WIFSIGNALED(status) ? std::string(::strsignal(WTERMSIG(status)))
+                                                      : fmt::format("exit status {}", WEXITSTATUS(status))));
   probed.insert(version);
 }
 
