@@ -1,5 +1,6 @@
 // scandiff calibrate origin FILE --out DIR: the diffraction origin at every scan position
-// (blurred argmax + centre of mass, py4DSTEM's get_origin), a robust surface fit of it (the
+// (blurred argmax + centre of mass, py4DSTEM's get_origin, or the Friedel autoconvolution
+// peak, get_origin_friedel), a robust surface fit of it (the
 // descan), written to DIR/origin.h5 (EMD 1.0; the root calibration carries the fitted maps as
 // py4DSTEM's qx0/qy0) and PNGs of the measured and fitted maps.
 #include <cmath>
@@ -19,6 +20,7 @@
 #include "scandiff/stem/bad_pixels.hpp"
 #include "scandiff/stem/origin.hpp"
 #include "scandiff/stem/origin_fit.hpp"
+#include "scandiff/stem/origin_friedel.hpp"
 #include "scandiff/stem/probe_size.hpp"
 #include "scandiff/version.hpp"
 
@@ -31,6 +33,7 @@ namespace {
 struct OriginArgs {
   InputOptions input;
   std::string out;
+  std::string method = "com";
   std::string fit = "plane";
   std::optional<double> radius_px;
   double rscale = 1.2;
@@ -47,6 +50,9 @@ Metadata vector_json(const std::vector<double>& v) {
 
 void calibrate_origin(const OriginArgs& a, const GlobalOptions& global) {
   const stem::SurfaceModel model = stem::parse_surface_model(a.fit, "--fit");
+  if (a.method != "com" && a.method != "friedel")
+    throw InvalidArgument(fmt::format("--method '{}': expected com or friedel", a.method));
+  const bool friedel = a.method == "friedel";
   if (a.radius_px && !(*a.radius_px > 0)) throw InvalidArgument(fmt::format("--radius {}: must be > 0 (pixels)", *a.radius_px));
   std::error_code ec;
   fs::create_directories(a.out, ec);
@@ -58,14 +64,14 @@ void calibrate_origin(const OriginArgs& a, const GlobalOptions& global) {
   // Pass 1 (only when needed): the max pattern gives the disk radius, mean and max the bad pixels.
   double radius = a.radius_px.value_or(0);
   std::vector<engine::DetectorPixel> bad;
-  if (!a.radius_px || a.repair_bad_pixels) {
+  if ((!a.radius_px && !friedel) || a.repair_bad_pixels) {
     stem::VirtualDiffraction vd = diffraction_pass(*source, global, "diffraction");
     if (a.repair_bad_pixels) {
       stem::BadPixelOptions bo;
       bo.frames = info.frame_count();
       bad = stem::pixels_of(stem::find_bad_pixels(vd.mean(), vd.max(), bo));
     }
-    if (!a.radius_px) {
+    if (!a.radius_px && !friedel) {
       // Measured on the max pattern, with the bad pixels repaired.
       const Array max = bad.empty() ? vd.max() : engine::repair_pixels(vd.max(), bad);
       radius = stem::measure_probe_size(max).radius_px;
@@ -73,24 +79,31 @@ void calibrate_origin(const OriginArgs& a, const GlobalOptions& global) {
   }
 
   // Pass 2: the origin at every position.
-  stem::OriginMeasurement origin({.radius_px = radius, .rscale = a.rscale});
+  std::unique_ptr<engine::Analysis> analysis;
+  if (friedel)
+    analysis = std::make_unique<stem::OriginFriedel>();
+  else
+    analysis = std::make_unique<stem::OriginMeasurement>(
+        stem::OriginMeasurement::Options{.radius_px = radius, .rscale = a.rscale});
   engine::RepairPixels repair(bad);
   std::vector<engine::FrameStage*> stages;
   if (!bad.empty()) stages.push_back(&repair);
-  engine::Analysis* list[] = {&origin};
+  engine::Analysis* list[] = {analysis.get()};
   run_pass(*source, list, stages, global, "origin");
+  const std::vector<Result> measured = analysis->results();  // origin_qy, origin_qx
 
   stem::OriginFitOptions fo;
   fo.model = model;
   fo.robust = !a.no_robust;
   fo.outlier_threshold = a.outlier_threshold;
-  const stem::OriginFit fit = stem::fit_origin(origin.origin_qy(), origin.origin_qx(), fo);
+  const stem::OriginFit fit = stem::fit_origin(measured[0].data, measured[1].data, fo);
 
   Calibration cal = info.calibration;
   stem::set_origin(cal, fit);
   const Metadata summary{{"input", info.path},
-                         {"radius_px", radius},
-                         {"radius_measured", !a.radius_px.has_value()},
+                         {"method", a.method},
+                         {"radius_px", friedel ? Metadata() : Metadata(radius)},
+                         {"radius_measured", !friedel && !a.radius_px.has_value()},
                          {"rscale", a.rscale},
                          {"bad_pixels_repaired", bad.size()},
                          {"model", std::string(stem::name_of(model))},
@@ -112,12 +125,12 @@ void calibrate_origin(const OriginArgs& a, const GlobalOptions& global) {
   const std::string root = "origin_root";
   emd.add_root(root, cal);
   const auto axes = info.scan_axes();
-  Metadata prov = origin.results().front().provenance;
+  Metadata prov = measured[0].provenance;
   auto add = [&](const std::string& name, const Array& data, const std::string& units) {
     emd.add_array(root, Result{name, data, axes, units, prov}, "RealSlice");
   };
-  add("origin_qy_measured", origin.origin_qy(), "pixels");
-  add("origin_qx_measured", origin.origin_qx(), "pixels");
+  add("origin_qy_measured", measured[0].data, "pixels");
+  add("origin_qx_measured", measured[1].data, "pixels");
   prov = summary;
   add("origin_qy_fit", fit.qy, "pixels");
   add("origin_qx_fit", fit.qx, "pixels");
@@ -129,17 +142,20 @@ void calibrate_origin(const OriginArgs& a, const GlobalOptions& global) {
 
   io::PngOptions png;
   png.colormap = "viridis";
-  for (auto [name, map] : {std::pair{"origin_qy_measured", origin.origin_qy()}, {"origin_qx_measured", origin.origin_qx()},
+  for (auto [name, map] : {std::pair{"origin_qy_measured", measured[0].data}, {"origin_qx_measured", measured[1].data},
                            {"origin_qy_fit", fit.qy}, {"origin_qx_fit", fit.qx}})
     io::write_png(fs::path(a.out) / (std::string(name) + ".png"), map, png);
 
   if (global.quiet) return;
   std::cout << fmt::format(
-      "origin: {} positions, disk radius {:.3f} px ({}), {} fit on {} positions ({} rejected, {} iterations)\n"
+      "origin: {} positions, {}, {} fit on {} positions ({} rejected, {} iterations)\n"
       "  mean origin (qy, qx) = ({:.4f}, {:.4f}) px; RMS residual (qy, qx) = ({:.4f}, {:.4f}) px\n"
       "  {}/origin.h5  measured, fitted, residual maps; calibration qx0/qy0 = fitted maps (py4DSTEM)\n"
       "  {}/origin_q{{y,x}}_{{measured,fit}}.png\n",
-      info.frame_count(), radius, a.radius_px ? "given" : "measured on the max pattern", stem::name_of(model), fit.used,
+      info.frame_count(),
+      friedel ? std::string("Friedel method")
+              : fmt::format("disk radius {:.3f} px ({})", radius, a.radius_px ? "given" : "measured on the max pattern"),
+      stem::name_of(model), fit.used,
       info.frame_count() - fit.used, fit.iterations, *cal.origin_qy_px, *cal.origin_qx_px, fit.rms_qy_px, fit.rms_qx_px,
       a.out, a.out);
 }
@@ -152,6 +168,10 @@ void register_calibrate_origin(CLI::App& calibrate, const GlobalOptions& global)
       "origin", "measure the diffraction origin at every scan position and fit a surface to it (descan)");
   a->input.add_to(cmd);
   cmd->add_option("--out", a->out, "folder for origin.h5 and the PNGs (created if missing)")->required();
+  cmd->add_option("--method", a->method,
+                  "com: blurred argmax + centre of mass (py4DSTEM get_origin); friedel: autoconvolution peak "
+                  "(get_origin_friedel)")
+      ->capture_default_str();
   cmd->add_option("--fit", a->fit, "surface: constant, plane, parabola or bezier")->capture_default_str();
   cmd->add_option("--radius", a->radius_px,
                   "central disk radius in pixels (default: measured on the max pattern, py4DSTEM get_probe_size)");

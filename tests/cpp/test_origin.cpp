@@ -17,6 +17,8 @@
 #include "scandiff/sim/simulated_source.hpp"
 #include "scandiff/stem/origin.hpp"
 #include "scandiff/stem/origin_fit.hpp"
+#include "scandiff/stem/origin_friedel.hpp"
+#include "scandiff/analysis/fft.hpp"
 
 using namespace scandiff;
 namespace fs = std::filesystem;
@@ -273,4 +275,41 @@ TEST(Origin, FittedMapsGoIntoTheCalibrationAndThroughEmd) {
     EXPECT_DOUBLE_EQ(back.origin_qx_map.data<double>()[i], fit.qx.data<double>()[i]);
   }
   EXPECT_DOUBLE_EQ(*back.origin_qy_px, *cal.origin_qy_px);
+}
+
+TEST(Fft, RoundTripAndDirectDft) {
+  const std::int64_t ny = 6, nx = 5;
+  analysis::RealFft2D fft(ny, nx);
+  std::vector<double> im(30), back(30);
+  for (int i = 0; i < 30; ++i) im[static_cast<std::size_t>(i)] = std::sin(1.3 * i) + 0.1 * i;
+  std::vector<std::complex<double>> spec(static_cast<std::size_t>(fft.spectrum_size()));
+  fft.forward(im.data(), spec.data());
+  // Direct DFT: X[k, l] = Σ x[y, x]·exp(−2πi (k·y/ny + l·x/nx)), l = 0..nx/2.
+  for (std::int64_t k = 0; k < ny; ++k)
+    for (std::int64_t l = 0; l <= nx / 2; ++l) {
+      std::complex<double> s = 0;
+      for (std::int64_t y = 0; y < ny; ++y)
+        for (std::int64_t x = 0; x < nx; ++x)
+          s += im[static_cast<std::size_t>(y * nx + x)] *
+               std::polar(1.0, -2 * M_PI * (static_cast<double>(k * y) / ny + static_cast<double>(l * x) / nx));
+      EXPECT_NEAR(std::abs(spec[static_cast<std::size_t>(k * (nx / 2 + 1) + l)] - s), 0, 1e-10);
+    }
+  fft.inverse(spec.data(), back.data());
+  for (int i = 0; i < 30; ++i) EXPECT_NEAR(back[static_cast<std::size_t>(i)] / 30, im[static_cast<std::size_t>(i)], 1e-12);
+}
+
+TEST(OriginFriedel, FittedOriginMatchesDescanGroundTruth) {
+  sim::CrystalScanParams params = drifting_scan();
+  params.ring_intensity = 0;  // a ring clipped by the frame edge is not Friedel-symmetric
+  sim::SimulatedSource src(params);
+  const auto& gen = static_cast<const sim::CrystalScan&>(src.generator());
+  stem::OriginFriedel friedel;
+  engine::Analysis* list[] = {&friedel};
+  engine::run(src, list);
+  const double measured = rms_error(friedel.origin_qy(), friedel.origin_qx(), gen);
+  const stem::OriginFit fit = stem::fit_origin(friedel.origin_qy(), friedel.origin_qx());
+  const double fitted = rms_error(fit.qy, fit.qx, gen);
+  std::cout << "[ measured ] Friedel origin RMS error per position " << measured << " px, plane fit " << fitted << " px\n";
+  EXPECT_LT(measured, 0.1);
+  EXPECT_LT(fitted, 0.05);
 }

@@ -84,6 +84,22 @@ def test_origin_matches_py4dstem_get_origin(cli, scan):
     np.testing.assert_allclose(y0, fx, rtol=0, atol=1e-12)
 
 
+def test_friedel_origin_matches_py4dstem_and_truth(cli, scan):
+    py4DSTEM = _py4dstem()
+    from py4DSTEM.process.calibration.origin import get_origin_friedel
+
+    out = scan / "out_friedel"
+    cli("calibrate", "origin", scan / "s.h5", "--out", out, "--method", "friedel", "--quiet")
+    qy, qx, fy, fx = _maps(out / "origin.h5", "origin_qy_measured", "origin_qx_measured", "origin_qy_fit",
+                           "origin_qx_fit")
+    ty, tx = _truth(scan / "s_truth.h5")
+    assert np.sqrt(np.mean((fy - ty) ** 2 + (fx - tx) ** 2)) < 0.05
+    dc = py4DSTEM.read(str(scan / "s.h5"), datapath="datacube_root/datacube")
+    qx0, qy0 = get_origin_friedel(dc)  # FFTs promote to float: no integer caveat here
+    assert np.abs(qx0 - qy).max() < 0.01, np.abs(qx0 - qy).max()
+    assert np.abs(qy0 - qx).max() < 0.01, np.abs(qy0 - qx).max()
+
+
 def test_default_radius_is_py4dstem_probe_size_of_the_max_pattern(cli, scan):
     _py4dstem()
     from py4DSTEM.process.calibration.probe import get_probe_size
@@ -100,6 +116,8 @@ def test_default_radius_is_py4dstem_probe_size_of_the_max_pattern(cli, scan):
 def test_calibrate_origin_bad_parameters(cli, scan, tmp_path):
     p = cli("calibrate", "origin", scan / "s.h5", "--out", tmp_path / "o", "--fit", "cubic", check=False)
     assert p.returncode == 2 and "--fit" in p.stderr
+    p = cli("calibrate", "origin", scan / "s.h5", "--out", tmp_path / "o", "--method", "magic", check=False)
+    assert p.returncode == 2 and "--method" in p.stderr
     p = cli("calibrate", "origin", scan / "s.h5", "--out", tmp_path / "o", "--radius", "-3", check=False)
     assert p.returncode == 2 and "--radius" in p.stderr
     p = cli("calibrate", "origin", tmp_path / "missing.h5", "--out", tmp_path / "o", check=False)
