@@ -34,5 +34,10 @@ enum ExitCode : int {
 void register_info(CLI::App& app, const GlobalOptions& global);
 void register_simulate(CLI::App& app, const GlobalOptions& global);
 void register_demo(CLI::App& app, const GlobalOptions& global);
+// `calibrate` and its subcommands (cmd_calibrate_*.cpp).
+void register_calibrate(CLI::App& app, const GlobalOptions& global);
+void register_calibrate_origin(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_probe(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_bad_pixels(CLI::App& calibrate, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

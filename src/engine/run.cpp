@@ -2,8 +2,9 @@
 //
 // A three-stage oneTBB pipeline:
 //   1. (serial)          pick the next block of frames and a free slot (buffer + partials);
-//   2. (parallel)        get the frames (zero-copy view or decode into the slot's buffer) and
-//                        let every analysis process them into its partial;
+//   2. (parallel)        get the frames (zero-copy view or decode into the slot's buffer), run
+//                        the preparation stages (ping-pong between the slot's two stage
+//                        buffers) and let every analysis process the result into its partial;
 //   3. (serial, in order) merge the partials in frame order, release the frames, report progress.
 // Partials are merged in frame order with a block size that does not depend on the thread
 // count, so results are bit-identical for any number of threads.
@@ -32,6 +33,7 @@ namespace {
 
 struct Slot {
   std::unique_ptr<std::byte[]> buffer;  // decode target when the source has no zero-copy view
+  std::unique_ptr<std::byte[]> stage_buffer[2];  // outputs of stages 0, 2, 4, ... and 1, 3, 5, ...
   std::vector<std::unique_ptr<Partial>> partials;  // one per analysis (nullptr if none)
 };
 
@@ -52,10 +54,21 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   const std::size_t budget = options.memory_budget > 0 ? options.memory_budget : default_memory_budget();
 
-  for (Analysis* a : analyses) a->prepare(info);
+  // The frames as each stage receives them (layouts[s]) and as the analyses see them (.back()).
+  std::vector<io::DatasetInfo> layouts{info};
+  for (std::size_t s = 0; s < options.stages.size(); ++s)
+    layouts.push_back(prepare_stages(layouts.back(), std::span(&options.stages[s], 1)));
+  const io::DatasetInfo& prepared = layouts.back();
+  // Ping-pong stage buffers: bytes per frame of the largest output written into each.
+  std::size_t stage_frame_bytes[2] = {0, 0};
+  for (std::size_t s = 0; s < options.stages.size(); ++s)
+    stage_frame_bytes[s % 2] = std::max(stage_frame_bytes[s % 2], layouts[s + 1].frame_bytes());
+
+  for (Analysis* a : analyses) a->prepare(prepared);
 
   // Partials: make one per analysis per slot; measure their size for the plan.
-  std::size_t output_bytes = 0, partial_bytes = 0, per_frame_bytes = info.frame_bytes();
+  std::size_t output_bytes = 0, partial_bytes = 0;
+  std::size_t per_frame_bytes = info.frame_bytes() + stage_frame_bytes[0] + stage_frame_bytes[1];
   for (Analysis* a : analyses) {
     output_bytes += a->output_bytes();
     per_frame_bytes += a->partial_bytes_per_frame();
@@ -81,6 +94,9 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
   tbb::concurrent_queue<int> free_slots;
   for (std::size_t s = 0; s < slots.size(); ++s) {
     if (!zero_copy) slots[s].buffer.reset(new std::byte[static_cast<std::size_t>(block_frames) * info.frame_bytes()]);
+    for (int b = 0; b < 2; ++b)
+      if (stage_frame_bytes[b] > 0)
+        slots[s].stage_buffer[b].reset(new std::byte[static_cast<std::size_t>(block_frames) * stage_frame_bytes[b]]);
     for (Analysis* a : analyses) slots[s].partials.push_back(a->make_partial());
     free_slots.push(static_cast<int>(s));
   }
@@ -115,8 +131,17 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
       source.read(first, count, slot.buffer.get());
       data = slot.buffer.get();
     }
-    const FrameBlock block{.first = first, .count = count, .frame_y = info.frame_y, .frame_x = info.frame_x,
-                           .scan_x = info.scan_x, .dtype = info.dtype, .data = data};
+    for (std::size_t s = 0; s < options.stages.size(); ++s) {
+      const io::DatasetInfo& in = layouts[s];
+      const FrameBlock raw{.first = first, .count = count, .frame_y = in.frame_y, .frame_x = in.frame_x,
+                           .scan_x = in.scan_x, .dtype = in.dtype, .data = data};
+      std::byte* out = slot.stage_buffer[s % 2].get();
+      options.stages[s]->apply(raw, out);
+      data = out;
+    }
+    const FrameBlock block{.first = first, .count = count, .frame_y = prepared.frame_y,
+                           .frame_x = prepared.frame_x, .scan_x = prepared.scan_x, .dtype = prepared.dtype,
+                           .data = data};
     for (std::size_t i = 0; i < analyses.size(); ++i) analyses[i]->process(block, slot.partials[i].get());
     w.processed = true;
     return w;

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "scandiff/core/progress.hpp"
 #include "scandiff/engine/analysis.hpp"
+#include "scandiff/engine/frame_stage.hpp"
 #include "scandiff/io/source.hpp"
 
 namespace scandiff::engine {
@@ -19,6 +21,9 @@ struct RunOptions {
   std::int64_t block_frames = 0;      // 0: chosen from the budget (about 8 MiB per block)
   ProgressCallback progress;          // called in frame order after each merged block
   const CancelToken* cancel = nullptr;  // checked before each block
+  // Frame preparation applied in this order to every block before the analyses (see
+  // frame_stage.hpp); the analyses see the prepared frames. Not owned; must outlive run().
+  std::vector<FrameStage*> stages;
 };
 
 struct RunStats {
@@ -32,7 +37,7 @@ struct RunStats {
   double seconds = 0;
 };
 
-// Runs all analyses over every frame of `source` in one pass.
+// Runs all analyses over every frame of `source` in one pass, after options.stages.
 // Throws BudgetError when the budget cannot hold the outputs plus one block per thread,
 // Cancelled when cancelled, and rethrows the first error an analysis or the source raised.
 RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunOptions& options = {});

@@ -1,0 +1,62 @@
+#include "scandiff/analysis/gaussian_filter.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "scandiff/core/error.hpp"
+
+namespace scandiff::analysis {
+
+std::vector<double> gaussian_kernel(double sigma, double truncate) {
+  if (!(sigma > 0) || !(truncate > 0))
+    throw InvalidArgument(fmt::format("gaussian filter: sigma ({}) and truncate ({}) must be > 0", sigma, truncate));
+  const auto radius = static_cast<std::int64_t>(truncate * sigma + 0.5);
+  std::vector<double> w(static_cast<std::size_t>(2 * radius + 1));
+  double sum = 0;
+  for (std::int64_t i = -radius; i <= radius; ++i) {
+    const double d = static_cast<double>(i);
+    w[static_cast<std::size_t>(i + radius)] = std::exp(-0.5 / (sigma * sigma) * d * d);
+    sum += w[static_cast<std::size_t>(i + radius)];
+  }
+  for (double& v : w) v /= sum;
+  return w;
+}
+
+void gaussian_blur(std::span<const double> in, std::span<double> out, std::int64_t ny, std::int64_t nx,
+                   std::span<const double> kernel, std::vector<double>& scratch) {
+  const auto n = static_cast<std::size_t>(ny * nx);
+  if (in.size() < n || out.size() < n) throw InvalidArgument("gaussian filter: image buffers are too small");
+  const auto radius = static_cast<std::int64_t>(kernel.size() / 2);
+  scratch.resize(n);
+  // Axis 0: each output row is a weighted sum of input rows (clamped to the edges).
+  for (std::int64_t y = 0; y < ny; ++y) {
+    double* dst = scratch.data() + y * nx;
+    std::fill(dst, dst + nx, 0.0);
+    for (std::int64_t i = -radius; i <= radius; ++i) {
+      const std::int64_t sy = std::clamp<std::int64_t>(y + i, 0, ny - 1);
+      const double w = kernel[static_cast<std::size_t>(i + radius)];
+      const double* src = in.data() + sy * nx;
+      for (std::int64_t x = 0; x < nx; ++x) dst[x] += w * src[x];
+    }
+  }
+  // Axis 1: along each row; interior pixels without clamping.
+  for (std::int64_t y = 0; y < ny; ++y) {
+    const double* src = scratch.data() + y * nx;
+    double* dst = out.data() + y * nx;
+    for (std::int64_t x = 0; x < nx; ++x) {
+      double s = 0;
+      if (x >= radius && x + radius < nx) {
+        const double* p = src + x - radius;
+        for (std::size_t i = 0; i < kernel.size(); ++i) s += kernel[i] * p[i];
+      } else {
+        for (std::int64_t i = -radius; i <= radius; ++i)
+          s += kernel[static_cast<std::size_t>(i + radius)] * src[std::clamp<std::int64_t>(x + i, 0, nx - 1)];
+      }
+      dst[x] = s;
+    }
+  }
+}
+
+}  // namespace scandiff::analysis
