@@ -54,6 +54,19 @@ Detector Detector::from_weights(std::int64_t fy, std::int64_t fx, const std::vec
   return d;
 }
 
+Detector Detector::point(std::int64_t fy, std::int64_t fx, double qy, double qx) {
+  check_frame(fy, fx);
+  check_finite(qy, "point qy");
+  check_finite(qx, "point qx");
+  const double i = std::trunc(qy), j = std::trunc(qx);
+  if (i < 0 || j < 0 || i >= static_cast<double>(fy) || j >= static_cast<double>(fx))
+    throw InvalidArgument(
+        fmt::format("point detector: pixel ({}, {}) lies outside the {}x{} frame", qy, qx, fy, fx));
+  std::vector<double> w(static_cast<std::size_t>(fy * fx), 0.0);
+  w[static_cast<std::size_t>(static_cast<std::int64_t>(i) * fx + static_cast<std::int64_t>(j))] = 1.0;
+  return from_weights(fy, fx, w, {{"shape", "point"}, {"qy_px", qy}, {"qx_px", qx}});
+}
+
 Detector Detector::circle(std::int64_t fy, std::int64_t fx, double qy0, double qx0, double radius) {
   check_frame(fy, fx);
   check_finite(qy0, "centre qy");
