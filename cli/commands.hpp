@@ -34,5 +34,7 @@ enum ExitCode : int {
 void register_info(CLI::App& app, const GlobalOptions& global);
 void register_simulate(CLI::App& app, const GlobalOptions& global);
 void register_demo(CLI::App& app, const GlobalOptions& global);
+void register_virtual(CLI::App& app, const GlobalOptions& global);
+void register_com(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli
