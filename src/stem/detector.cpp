@@ -96,8 +96,13 @@ Detector Detector::annulus(std::int64_t fy, std::int64_t fx, double qy0, double 
 Detector Detector::rectangle(std::int64_t fy, std::int64_t fx, double qy_min, double qy_max, double qx_min,
                              double qx_max) {
   check_frame(fy, fx);
-  const auto y0 = static_cast<std::int64_t>(std::lround(qy_min)), y1 = static_cast<std::int64_t>(std::lround(qy_max));
-  const auto x0 = static_cast<std::int64_t>(std::lround(qx_min)), x1 = static_cast<std::int64_t>(std::lround(qx_max));
+  check_finite(qy_min, "qy_min");
+  check_finite(qy_max, "qy_max");
+  check_finite(qx_min, "qx_min");
+  check_finite(qx_max, "qx_max");
+  // numpy.round: halves to even (4.5 -> 4), as py4DSTEM's int(np.round(g)).
+  const auto y0 = static_cast<std::int64_t>(std::nearbyint(qy_min)), y1 = static_cast<std::int64_t>(std::nearbyint(qy_max));
+  const auto x0 = static_cast<std::int64_t>(std::nearbyint(qx_min)), x1 = static_cast<std::int64_t>(std::nearbyint(qx_max));
   if (y0 < 0 || x0 < 0 || y1 > fy || x1 > fx || y1 <= y0 || x1 <= x0)
     throw InvalidArgument(fmt::format("rectangle detector: rows [{}, {}) and columns [{}, {}) must be non-empty and "
                                       "inside the {}x{} frame",

@@ -4,6 +4,7 @@
 //   circle:    (qy - qy0)^2 + (qx - qx0)^2 <  r^2              (strict)
 //   annulus:   r_in^2 < (qy - qy0)^2 + (qx - qx0)^2 < r_out^2  (both strict)
 //   rectangle: rows round(qy_min) .. round(qy_max) - 1, columns round(qx_min) .. round(qx_max) - 1
+//              (round = numpy's, halves to even)
 //   mask:      any 2D numeric array, used as weights
 // All geometry in detector pixels; pixel (i, j) has its centre at (qy, qx) = (i, j).
 // Calibrated units and positions relative to the diffraction origin: detector_geometry.hpp.

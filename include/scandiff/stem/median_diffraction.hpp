@@ -30,7 +30,7 @@
 namespace scandiff::stem {
 
 struct MedianOptions {
-  ScanWeights positions;                   // all positions by default
+  ScanWeights positions{};                 // all positions by default
   CenterShift shift = CenterShift::none;   // none or integer; subpixel is refused
   int threads = 0;                         // for the selection at the end of a pass; 0: all cores
 };

@@ -34,7 +34,7 @@ class VirtualDiffraction : public engine::Analysis {
   struct Options {
     bool mean = true;
     bool max = true;
-    ScanWeights positions;  // all positions by default
+    ScanWeights positions{};  // all positions by default
     CenterShift shift = CenterShift::none;
   };
   VirtualDiffraction() : VirtualDiffraction(Options{}) {}
