@@ -53,7 +53,7 @@ std::size_t VirtualImages::output_bytes() const {
 
 void VirtualImages::process(const engine::FrameBlock& block, engine::Partial*) {
   const std::size_t n = detectors_.size();
-  std::vector<double> acc(n);
+  std::vector<double> acc(n), scratch;
   std::vector<double*> out(n);
   for (std::size_t d = 0; d < n; ++d) out[d] = images_[d].data<double>() + block.first;
   const std::size_t frame_bytes = static_cast<std::size_t>(block.frame_pixels()) * size_of(block.dtype);
@@ -62,11 +62,11 @@ void VirtualImages::process(const engine::FrameBlock& block, engine::Partial*) {
     const std::int64_t position = block.first + f;
     std::fill(acc.begin(), acc.end(), 0.0);
     if (shift_ == CenterShift::none) {
-      sweep_->add(block.dtype, frame, 0, 0, 1.0, acc.data());
+      sweep_->add(block.dtype, frame, 0, 0, 1.0, acc.data(), scratch);
     } else if (shift_ == CenterShift::integer) {
       const auto sy = static_cast<std::int64_t>(std::nearbyint(origin_.shift_qy_px(position)));
       const auto sx = static_cast<std::int64_t>(std::nearbyint(origin_.shift_qx_px(position)));
-      sweep_->add(block.dtype, frame, sy, sx, 1.0, acc.data());
+      sweep_->add(block.dtype, frame, sy, sx, 1.0, acc.data(), scratch);
     } else {
       const double ty = origin_.shift_qy_px(position), tx = origin_.shift_qx_px(position);
       const double fy0 = std::floor(ty), fx0 = std::floor(tx);
@@ -75,7 +75,7 @@ void VirtualImages::process(const engine::FrameBlock& block, engine::Partial*) {
       const double weights[4] = {(1 - wy) * (1 - wx), wy * (1 - wx), (1 - wy) * wx, wy * wx};
       const std::int64_t dy[4] = {0, 1, 0, 1}, dx[4] = {0, 0, 1, 1};
       for (int k = 0; k < 4; ++k)
-        if (weights[k] != 0.0) sweep_->add(block.dtype, frame, y0 + dy[k], x0 + dx[k], weights[k], acc.data());
+        if (weights[k] != 0.0) sweep_->add(block.dtype, frame, y0 + dy[k], x0 + dx[k], weights[k], acc.data(), scratch);
     }
     for (std::size_t d = 0; d < n; ++d) out[d][f] = acc[d];
   }

@@ -168,9 +168,10 @@ TEST(DetectorGeometry, CalibratedUnitsAndOriginRelativePositions) {
 }
 
 TEST(VirtualImages, ManyDetectorsInOneSweepEqualSeparatePasses) {
-  for (int kind = 0; kind < 2; ++kind) {
-    const Array scan = kind == 0 ? test::random_scan<std::uint16_t>(6, 7, 32, 30, 21)
-                                 : test::random_scan<float>(6, 7, 32, 30, 22);
+  for (int kind = 0; kind < 3; ++kind) {
+    const Array scan = kind == 0   ? test::random_scan<std::uint16_t>(6, 7, 32, 30, 21)
+                       : kind == 1 ? test::random_scan<float>(6, 7, 32, 30, 22)
+                                   : test::random_scan<std::uint8_t>(6, 7, 32, 30, 23);
     Array m(DType::f64, {32, 30});
     for (std::int64_t k = 0; k < m.size(); ++k) m.data<double>()[k] = std::sin(0.37 * static_cast<double>(k));
     std::vector<stem::NamedDetector> dets{
@@ -186,6 +187,9 @@ TEST(VirtualImages, ManyDetectorsInOneSweepEqualSeparatePasses) {
     stem::VirtualImages all_threads(dets);
     test::run_on(scan, {&all_threads}, {}, 3, 2);
     for (std::size_t d = 0; d < dets.size(); ++d) {
+      const Array w = dets[d].detector.weights();
+      const auto wv = w.view<const double, 2>();
+      expect_image(all.image(d), direct_image(scan, [&](auto i, auto j) { return wv(i, j); }), 1e-12, dets[d].name);
       const Array single = image_of(scan, dets[d].detector);
       const Array& many = all.image(d);
       if (dets[d].name != "mask") {
