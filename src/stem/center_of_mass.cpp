@@ -26,15 +26,17 @@ struct Moments {
 // exactly in integers for integer data (uint32 for 8/16-bit: a column sums at most 65536 rows).
 // Then Σ I·qy = Σ_rows row·rowsum and Σ I·qx = Σ_cols col·colsum.
 template <class T>
-Moments uniform_moments(const T* frame, const std::vector<Detector::Run>& runs, std::int64_t W,
-                        std::vector<ColumnAcc<T>>& col) {
+[[gnu::target_clones("avx2", "default")]] Moments uniform_moments(const T* frame, const Detector::Run* runs,
+                                                                   std::size_t n_runs, std::int64_t W,
+                                                                   ColumnAcc<T>* col_sums) {
   using Acc = ColumnAcc<T>;
-  std::fill(col.begin(), col.end(), Acc{0});
+  std::fill(col_sums, col_sums + W, Acc{0});
   Moments m;
-  for (const Detector::Run& r : runs) {
+  for (std::size_t q = 0; q < n_runs; ++q) {
+    const Detector::Run& r = runs[q];
     const std::int64_t row = r.offset / W, c0 = r.offset % W;
     const T* __restrict p = frame + r.offset;
-    Acc* __restrict c = col.data() + c0;
+    Acc* __restrict c = col_sums + c0;
     Acc s = 0;
     for (std::int64_t k = 0; k < r.length; ++k) {
       const Acc v = static_cast<Acc>(p[k]);
@@ -44,7 +46,7 @@ Moments uniform_moments(const T* frame, const std::vector<Detector::Run>& runs, 
     m.sum += static_cast<double>(s);
     m.sum_y += static_cast<double>(row) * static_cast<double>(s);
   }
-  for (std::int64_t j = 0; j < W; ++j) m.sum_x += static_cast<double>(j) * static_cast<double>(col[static_cast<std::size_t>(j)]);
+  for (std::int64_t j = 0; j < W; ++j) m.sum_x += static_cast<double>(j) * static_cast<double>(col_sums[j]);
   return m;
 }
 
@@ -103,7 +105,7 @@ void CenterOfMass::process(const engine::FrameBlock& block, engine::Partial*) {
     const T* frames = reinterpret_cast<const T*>(block.data);
     for (std::int64_t f = 0; f < block.count; ++f) {
       const T* frame = frames + f * n;
-      const Moments m = uniform_ ? uniform_moments<T>(frame, runs_, W, col) : weighted_moments<T>(frame, runs_, W);
+      const Moments m = uniform_ ? uniform_moments<T>(frame, runs_.data(), runs_.size(), W, col.data()) : weighted_moments<T>(frame, runs_, W);
       double x = m.sum_x / m.sum, y = m.sum_y / m.sum;
       if (m.sum == 0) x = y = std::numeric_limits<double>::quiet_NaN();
       if (options_.relative_to_origin) {
