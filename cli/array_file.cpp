@@ -60,6 +60,8 @@ void apply_origin_option(const std::string& text, Calibration& cal) {
     return;
   }
   const auto [file, root] = split_node(text);
+  if (!fs::exists(file))
+    throw InvalidArgument(fmt::format("--origin {}: expected QY,QX in pixels or an existing EMD file", text));
   std::string qy_node, qx_node;
   for (const auto& n : io::list_emd_nodes(file)) {
     const std::string prefix = root.empty() ? "" : "/" + root + "/";

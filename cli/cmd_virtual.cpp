@@ -77,6 +77,8 @@ void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
     if (names.count(n)) throw InvalidArgument(fmt::format("--detector: the name '{}' is reserved", n));
   if (detectors.empty() && !mean && !max && !median)
     throw InvalidArgument("nothing to compute: give at least one --detector or --diffraction");
+  if ((!o.select.empty() || !o.weights.empty()) && !mean && !max && !median)
+    throw InvalidArgument("--select and --weights choose the positions of --diffraction patterns; give --diffraction");
 
   stem::ScanWeights positions;
   if (!o.select.empty()) positions = stem::ScanWeights::selection(read_array_file(o.select, "--select"));
