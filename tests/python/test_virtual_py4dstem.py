@@ -90,6 +90,10 @@ def test_virtual_images_every_mode_match_py4dstem(cli, crystal, config):
         assert np.max(ref) > 0, name
         assert _rel(ours, ref) <= RTOL, f"{config} {name}: relative difference {_rel(ours, ref):.2e}"
     assert (out / "bf.png").exists() and (out / "mask.png").exists()
+    # py4DSTEM opens our result file too.
+    bf = py4DSTEM.read(str(out / "virtual.h5"), datapath="virtual/bf")
+    assert type(bf).__name__ == "RealSlice"
+    np.testing.assert_array_equal(np.asarray(bf.data), _read(out / "virtual.h5", "virtual/bf"))
 
 
 def _calibrate_detector(src, dst, pixel_size, units):
