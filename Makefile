@@ -46,6 +46,8 @@ bench: build
 	$(BUILD)/bench_engine
 	$(BUILD)/bench_simulator
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
+	$(BUILD)/bench_stem_imaging
+	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-output

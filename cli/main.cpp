@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   register_simulate(app, global);
   register_demo(app, global);
   register_calibrate(app, global);
+  register_virtual(app, global);
+  register_com(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(

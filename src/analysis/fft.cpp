@@ -6,16 +6,15 @@
 
 #include <fmt/format.h>
 
+#include "fftw_planner.hpp"
 #include "scandiff/core/error.hpp"
 
 namespace scandiff::analysis {
 
-namespace {
-std::mutex& planner_lock() {  // FFTW's planner is not thread-safe; fftw_execute_* is.
+std::mutex& fftw_planner_mutex() {
   static std::mutex m;
   return m;
 }
-}  // namespace
 
 struct RealFft2D::Plans {
   fftw_plan forward = nullptr, inverse = nullptr;
@@ -26,7 +25,7 @@ RealFft2D::RealFft2D(std::int64_t ny, std::int64_t nx) : ny_(ny), nx_(nx), plans
     throw InvalidArgument(fmt::format("fft: size {}x{} must be positive", ny, nx));
   // Plans are made on scratch arrays with FFTW's alignment; execution uses the new-array
   // interface, which needs buffers of the same alignment class: unaligned plans work with any.
-  std::lock_guard lock(planner_lock());
+  std::lock_guard lock(fftw_planner_mutex());
   double* r = fftw_alloc_real(static_cast<std::size_t>(ny * nx));
   fftw_complex* c = fftw_alloc_complex(static_cast<std::size_t>(spectrum_size()));
   const unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
@@ -38,7 +37,7 @@ RealFft2D::RealFft2D(std::int64_t ny, std::int64_t nx) : ny_(ny), nx_(nx), plans
 }
 
 RealFft2D::~RealFft2D() {
-  std::lock_guard lock(planner_lock());
+  std::lock_guard lock(fftw_planner_mutex());
   if (plans_->forward) fftw_destroy_plan(plans_->forward);
   if (plans_->inverse) fftw_destroy_plan(plans_->inverse);
 }

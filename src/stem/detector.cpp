@@ -54,6 +54,19 @@ Detector Detector::from_weights(std::int64_t fy, std::int64_t fx, const std::vec
   return d;
 }
 
+Detector Detector::point(std::int64_t fy, std::int64_t fx, double qy, double qx) {
+  check_frame(fy, fx);
+  check_finite(qy, "point qy");
+  check_finite(qx, "point qx");
+  const double i = std::trunc(qy), j = std::trunc(qx);
+  if (i < 0 || j < 0 || i >= static_cast<double>(fy) || j >= static_cast<double>(fx))
+    throw InvalidArgument(
+        fmt::format("point detector: pixel ({}, {}) lies outside the {}x{} frame", qy, qx, fy, fx));
+  std::vector<double> w(static_cast<std::size_t>(fy * fx), 0.0);
+  w[static_cast<std::size_t>(static_cast<std::int64_t>(i) * fx + static_cast<std::int64_t>(j))] = 1.0;
+  return from_weights(fy, fx, w, {{"shape", "point"}, {"qy_px", qy}, {"qx_px", qx}});
+}
+
 Detector Detector::circle(std::int64_t fy, std::int64_t fx, double qy0, double qx0, double radius) {
   check_frame(fy, fx);
   check_finite(qy0, "centre qy");
@@ -83,8 +96,13 @@ Detector Detector::annulus(std::int64_t fy, std::int64_t fx, double qy0, double 
 Detector Detector::rectangle(std::int64_t fy, std::int64_t fx, double qy_min, double qy_max, double qx_min,
                              double qx_max) {
   check_frame(fy, fx);
-  const auto y0 = static_cast<std::int64_t>(std::lround(qy_min)), y1 = static_cast<std::int64_t>(std::lround(qy_max));
-  const auto x0 = static_cast<std::int64_t>(std::lround(qx_min)), x1 = static_cast<std::int64_t>(std::lround(qx_max));
+  check_finite(qy_min, "qy_min");
+  check_finite(qy_max, "qy_max");
+  check_finite(qx_min, "qx_min");
+  check_finite(qx_max, "qx_max");
+  // numpy.round: halves to even (4.5 -> 4), as py4DSTEM's int(np.round(g)).
+  const auto y0 = static_cast<std::int64_t>(std::nearbyint(qy_min)), y1 = static_cast<std::int64_t>(std::nearbyint(qy_max));
+  const auto x0 = static_cast<std::int64_t>(std::nearbyint(qx_min)), x1 = static_cast<std::int64_t>(std::nearbyint(qx_max));
   if (y0 < 0 || x0 < 0 || y1 > fy || x1 > fx || y1 <= y0 || x1 <= x0)
     throw InvalidArgument(fmt::format("rectangle detector: rows [{}, {}) and columns [{}, {}) must be non-empty and "
                                       "inside the {}x{} frame",

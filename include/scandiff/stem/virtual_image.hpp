@@ -1,33 +1,23 @@
-// Virtual imaging: for every scan position, the detector-weighted sum of its frame,
+// Virtual imaging with one detector: for every scan position, the detector-weighted sum of
+// its frame,
 //   VI[ry, rx] = sum_{qy, qx} frame[ry, rx, qy, qx] * weight[qy, qx]   (float64),
-// as py4DSTEM's get_virtual_image. Any number of detectors share one pass.
+// as py4DSTEM's get_virtual_image. VirtualImages (virtual_images.hpp) evaluates many detectors
+// in one sweep over each frame; this is its one-detector form, with the same shift_center options.
 #pragma once
 
 #include <string>
 
-#include "scandiff/engine/analysis.hpp"
-#include "scandiff/stem/detector.hpp"
+#include "scandiff/stem/virtual_images.hpp"
 
 namespace scandiff::stem {
 
-class VirtualImage : public engine::Analysis {
+class VirtualImage : public VirtualImages {
  public:
-  VirtualImage(std::string name, Detector detector);
+  VirtualImage(std::string name, Detector detector, CenterShift shift = CenterShift::none);
 
-  std::string name() const override { return name_; }
-  void prepare(const io::DatasetInfo& info) override;
-  std::size_t output_bytes() const override { return image_.nbytes(); }
-  void process(const engine::FrameBlock& block, engine::Partial* partial) override;
-  std::vector<Result> results() const override;
-
+  std::string name() const override { return detector(0).name; }
   // The (ry, rx) float64 image.
-  const Array& image() const { return image_; }
-
- private:
-  std::string name_;
-  Detector detector_;
-  Array image_;
-  io::DatasetInfo info_;
+  const Array& image() const { return VirtualImages::image(0); }
 };
 
 }  // namespace scandiff::stem

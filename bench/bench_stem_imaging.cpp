@@ -1,0 +1,271 @@
+// STEM imaging throughput: bright field + annular dark field + centre of mass in ONE pass over a
+// simulated uint16 dataset of 256x256 frames (a raw file written by the simulator, memory-mapped
+// from the page cache), and the same over data in process memory; many detectors in one sweep
+// per frame against one VirtualImage analysis per detector.
+//
+//   bench_stem_imaging [--size-mib 2048] [--file PATH] [--memory-mib 512] [--json RATES.json]
+//                      [google-benchmark flags]
+// bench/compare_py4dstem_imaging.py runs this and py4DSTEM on the same file.
+#include <benchmark/benchmark.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "scandiff/engine/run.hpp"
+#include "scandiff/engine/write_frames.hpp"
+#include "scandiff/io/memory_source.hpp"
+#include "scandiff/io/raw_source.hpp"
+#include "scandiff/io/raw_writer.hpp"
+#include "scandiff/sim/simulated_source.hpp"
+#include "scandiff/stem/center_of_mass.hpp"
+#include "scandiff/stem/virtual_image.hpp"
+#include "scandiff/stem/virtual_images.hpp"
+
+using namespace scandiff;
+
+namespace {
+
+std::int64_t size_mib = 2048;    // the raw file
+std::int64_t memory_mib = 512;   // the in-memory subset
+std::string file_path = "/tmp/scandiff_bench_stem_u16.raw";
+std::string json_path;
+constexpr std::int64_t side = 256, scan_x = 128;
+
+sim::CrystalScanParams params() {
+  sim::CrystalScanParams p;
+  const std::int64_t frames = size_mib * (1 << 20) / (side * side * 2);
+  p.scan_y = frames / scan_x;
+  p.scan_x = scan_x;
+  p.frame_y = p.frame_x = side;
+  p.dtype = DType::u16;
+  p.g1_px = {44, 8};
+  p.g2_px = {-12, 40};
+  p.max_g_px = 128;
+  p.disk_radius_px = 8;
+  p.central_intensity = 60;
+  p.ring_radius_px = 90;
+  p.ring_intensity = 2;
+  p.background = 0.3;
+  p.descan_per_rx_px = {0.01, 0};
+  p.descan_per_ry_px = {0, 0.01};
+  p.noise = sim::Noise::poisson;
+  p.seed = 1;
+  return p;
+}
+
+io::RawLayout layout() {
+  const auto p = params();
+  return {p.scan_y, p.scan_x, side, side, DType::u16, 0, false};
+}
+
+// Writes the dataset with the simulator once (same parameters, same bytes), then reads it so it
+// sits in the page cache.
+void prepare_file() {
+  const io::RawLayout l = layout();
+  const auto bytes = static_cast<std::size_t>(l.scan_y * l.scan_x * side * side * 2);
+  struct stat st {};
+  if (::stat(file_path.c_str(), &st) != 0 || static_cast<std::size_t>(st.st_size) != bytes) {
+    std::fprintf(stderr, "writing %s (%zu MiB) with the simulator...\n", file_path.c_str(), bytes >> 20);
+    sim::SimulatedSource source(params());
+    io::RawWriter writer(file_path, source.info());
+    engine::WriteFrames write(writer);
+    engine::Analysis* list[] = {&write};
+    engine::run(source, list);
+    writer.commit();
+  }
+  std::vector<char> buf(1 << 24);
+  const int fd = ::open(file_path.c_str(), O_RDONLY);
+  while (::read(fd, buf.data(), buf.size()) > 0) {
+  }
+  ::close(fd);
+}
+
+// The first memory_mib of the file, in process memory.
+const Array& in_memory() {
+  static Array data = [] {
+    io::RawLayout l = layout();
+    l.scan_y = std::min<std::int64_t>(l.scan_y, memory_mib * (1 << 20) / (side * side * 2) / scan_x);
+    Array a(DType::u16, {l.scan_y, l.scan_x, side, side});
+    io::RawSource(file_path, layout()).read(0, l.scan_y * l.scan_x, a.bytes());
+    return a;
+  }();
+  return data;
+}
+
+// Bright field (the central disk and its descan margin) and annular dark field, as the demo.
+std::vector<stem::NamedDetector> bf_adf() {
+  const double c = (side - 1) / 2.0;
+  return {{"bright_field", stem::Detector::circle(side, side, c, c, 10)},
+          {"annular_dark_field", stem::Detector::annulus(side, side, c, c, 12, 122)}};
+}
+
+void report(benchmark::State& state, const io::DatasetInfo& info) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * info.total_bytes()));
+  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * info.frame_count()),
+                                                      benchmark::Counter::kIsRate);
+}
+
+void run_pass(io::Source& source, std::vector<engine::Analysis*> list, int threads) {
+  engine::RunOptions o;
+  o.threads = threads;
+  engine::run(source, list, o);
+}
+
+// BF + ADF + CoM, one pass. state.range(0): threads; state.range(1): 1 = page cache file, 0 = memory.
+void BM_Imaging(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  std::unique_ptr<io::Source> source;
+  if (state.range(1))
+    source = std::make_unique<io::RawSource>(file_path, layout());
+  else
+    source = std::make_unique<io::MemorySource>(in_memory());
+  for (auto _ : state) {
+    stem::VirtualImages images(bf_adf());
+    stem::CenterOfMass com;
+    run_pass(*source, {&images, &com}, threads);
+    benchmark::DoNotOptimize(com.com_x().bytes());
+  }
+  report(state, source->info());
+}
+
+// One part only (in memory, 1 thread): 0 = BF + ADF, 1 = CoM.
+void BM_Part(benchmark::State& state) {
+  io::MemorySource source(in_memory());
+  for (auto _ : state) {
+    stem::VirtualImages images(bf_adf());
+    stem::CenterOfMass com;
+    if (state.range(0) == 0)
+      run_pass(source, {&images}, 1);
+    else
+      run_pass(source, {&com}, 1);
+  }
+  report(state, source.info());
+}
+
+// N annular detectors tiling the frame: one VirtualImages (one sweep per frame) or N VirtualImage.
+std::vector<stem::NamedDetector> rings(std::int64_t n) {
+  std::vector<stem::NamedDetector> d;
+  const double c = (side - 1) / 2.0, step = 120.0 / static_cast<double>(n);
+  for (std::int64_t k = 0; k < n; ++k)
+    d.push_back({"ring_" + std::to_string(k),
+                 stem::Detector::annulus(side, side, c, c, static_cast<double>(k) * step, static_cast<double>(k + 1) * step + 4)});
+  return d;
+}
+
+void BM_DetectorsOneSweep(benchmark::State& state) {
+  io::MemorySource source(in_memory());
+  const auto dets = rings(state.range(0));
+  for (auto _ : state) {
+    stem::VirtualImages images(dets);
+    run_pass(source, {&images}, 1);
+  }
+  report(state, source.info());
+}
+
+void BM_DetectorsSeparate(benchmark::State& state) {
+  io::MemorySource source(in_memory());
+  const auto dets = rings(state.range(0));
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<stem::VirtualImage>> images;
+    std::vector<engine::Analysis*> list;
+    for (const auto& d : dets) {
+      images.push_back(std::make_unique<stem::VirtualImage>(d.name, d.detector));
+      list.push_back(images.back().get());
+    }
+    run_pass(source, list, 1);
+  }
+  report(state, source.info());
+}
+
+class RateReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs)
+      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "mean") {
+        const std::string name = r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args);
+        rate[name] = r.counters.at("bytes_per_second");
+        fps[name] = r.counters.at("frames_per_s");
+      }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  std::map<std::string, double> rate, fps;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--size-mib") == 0 && i + 1 < argc) size_mib = std::atoll(argv[++i]);
+    else if (std::strcmp(argv[i], "--memory-mib") == 0 && i + 1 < argc) memory_mib = std::atoll(argv[++i]);
+    else if (std::strcmp(argv[i], "--file") == 0 && i + 1 < argc) file_path = argv[++i];
+    else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) json_path = argv[++i];
+    else rest.push_back(argv[i]);
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  prepare_file();
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  for (int t = 1; t <= hw; t *= 2)
+    benchmark::RegisterBenchmark("bf_adf_com_page_cache", BM_Imaging)->Args({t, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
+  for (int t = 1; t <= hw; t *= 2)
+    benchmark::RegisterBenchmark("bf_adf_com_in_memory", BM_Imaging)->Args({t, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("bf_adf_only_in_memory", BM_Part)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("com_only_in_memory", BM_Part)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+  for (int d : {1, 2, 4, 8, 16}) {
+    benchmark::RegisterBenchmark("detectors_one_sweep", BM_DetectorsOneSweep)->Arg(d)->UseRealTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("detectors_separate", BM_DetectorsSeparate)->Arg(d)->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+  RateReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  const auto l = layout();
+  std::printf("\nsummary: %lld frames of 256x256 uint16 (%lld MiB, %s); in-memory subset %lld MiB\n",
+              static_cast<long long>(l.scan_y * l.scan_x), static_cast<long long>(size_mib), file_path.c_str(),
+              static_cast<long long>(memory_mib));
+  for (int t = 1; t <= hw; t *= 2) {
+    const std::string a = "bf_adf_com_page_cache/" + std::to_string(t) + "/1", b = "bf_adf_com_in_memory/" + std::to_string(t) + "/0";
+    if (reporter.rate.count(a) == 0 && reporter.rate.count(b) == 0) continue;
+    std::printf("  BF + ADF + CoM, one pass, %d thread(s): page cache %6.2f GB/s (%7.0f frames/s); in memory %6.2f GB/s "
+                "(%7.0f frames/s)\n",
+                t, reporter.rate[a] / 1e9, reporter.fps[a], reporter.rate[b] / 1e9, reporter.fps[b]);
+  }
+  if (reporter.rate.count("bf_adf_only_in_memory/0"))
+    std::printf("  parts, in memory, 1 thread: BF + ADF alone %6.2f GB/s, CoM alone %6.2f GB/s\n",
+                reporter.rate["bf_adf_only_in_memory/0"] / 1e9, reporter.rate["com_only_in_memory/1"] / 1e9);
+  for (int d : {1, 2, 4, 8, 16}) {
+    const double one = reporter.rate["detectors_one_sweep/" + std::to_string(d)];
+    const double sep = reporter.rate["detectors_separate/" + std::to_string(d)];
+    if (one == 0 && sep == 0) continue;
+    std::printf("  %2d detectors, 1 thread: one sweep %6.2f GB/s, separate analyses %6.2f GB/s (%.1fx)\n", d, one / 1e9,
+                sep / 1e9, sep > 0 ? one / sep : 0.0);
+  }
+  if (!json_path.empty()) {
+    FILE* f = std::fopen(json_path.c_str(), "w");
+    if (!f) {
+      std::perror(json_path.c_str());
+      return 1;
+    }
+    std::fprintf(f, "{");
+    const char* sep = "";
+    for (const auto& [name, bytes_per_s] : reporter.rate) {
+      std::fprintf(f, "%s\"%s\": {\"bytes_per_s\": %.6g, \"frames_per_s\": %.6g}", sep, name.c_str(), bytes_per_s,
+                   reporter.fps[name]);
+      sep = ", ";
+    }
+    std::fprintf(f, "}\n");
+    std::fclose(f);
+  }
+  benchmark::Shutdown();
+  return 0;
+}
