@@ -237,8 +237,12 @@ MibSource::MibSource(const fs::path& path, const MibOptions& options) : options_
       {"rows", options.flip_ud ? "flipped up-down: qy = 0 is the last row of the file (as HyperSpy's reader and "
                                  "epsic's converter)"
                                : "file order: qy = 0 is the first row of the file (as LiberTEM)"}};
-  info_.metadata["gap_fill"] = options.fill_gaps ? Metadata("3-pixel zero cross at rows/columns 256-258 (epsic)")
-                                                 : Metadata(false);
+  info_.metadata["gap_fill"] =
+      options.fill_gaps ? Metadata(fmt::format("3 zero rows inserted at qy {}-{} and 3 zero columns at qx {}-{} (epsic's "
+                                               "cross); mask them",
+                                               header_.frame_y / 2, header_.frame_y / 2 + 2, header_.frame_x / 2,
+                                               header_.frame_x / 2 + 2))
+                        : Metadata(false);
   info_.metadata["scan_shape"] = shape_.to_metadata();
   if (hdr_) info_.metadata["hdr"] = hdr_->fields;
   info_.validate();
