@@ -125,7 +125,7 @@ enum class MibFlyback { automatic, on, off };
 struct MibOptions {
   // Known scan shape (scan_y, scan_x): always wins. More frames than it needs: the surplus
   // at the end is ignored with a warning; fewer: InvalidArgument.
-  std::optional<std::pair<std::int64_t, std::int64_t>> scan_shape;
+  std::optional<std::pair<std::int64_t, std::int64_t>> scan_shape = std::nullopt;
   std::int64_t skip_frames = 0;  // frames dropped at the start before any rule (sync offset)
   // Exposure fly-back detection: automatic (after .hdr ScanX/ScanY), on (required; an error
   // when no fly-back frame is found), off.
