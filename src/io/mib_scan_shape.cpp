@@ -141,11 +141,12 @@ std::optional<MibScanShape> detect_timestamp_lines(const std::vector<MibFrameTim
       max_inside = std::max(max_inside, v);
   }
   if (min_start <= max_inside) {
-    why_not = fmt::format("intervals at every {}th frame are not consistently longer than the others", line);
+    why_not = fmt::format("the intervals after every {} frames are not all longer than those within a line", line);
     return std::nullopt;
   }
   MibScanShape s = make_shape(lines, line, skip, line, "timestamps",
-                              fmt::format("every {}th frame arrives at least {} ns later than any frame within a line",
+                              fmt::format("the first frame of every {}-frame line arrives at least {} ns later than any "
+                                          "frame within a line",
                                           line, min_start - max_inside),
                               skip + n);
   s.details["line_start_delay_ns"] = min_start - max_inside;
