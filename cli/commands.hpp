@@ -34,5 +34,6 @@ enum ExitCode : int {
 void register_info(CLI::App& app, const GlobalOptions& global);
 void register_simulate(CLI::App& app, const GlobalOptions& global);
 void register_demo(CLI::App& app, const GlobalOptions& global);
+void register_convert(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   register_info(app, global);
   register_simulate(app, global);
   register_demo(app, global);
+  register_convert(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "emd_output.hpp"
 #include "progress_bar.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/engine/run.hpp"
@@ -31,12 +32,6 @@ fs::path truth_path(const fs::path& data_path, const std::string& extension) {
 }
 
 namespace {
-
-std::string python_class_for(const Result& r) {
-  if (r.data.rank() == 2 && !r.axes.empty() && r.axes[0].name == "qy") return "DiffractionSlice";
-  if (r.data.rank() == 2) return "RealSlice";
-  return "Array";
-}
 
 void write_json(const fs::path& path, const Metadata& doc) {
   io::AtomicOutput out(path);
