@@ -69,6 +69,8 @@ std::optional<std::int64_t> parse_timestamp_ns(std::string_view s) {
   const auto y = parse_digits(s.substr(0, 4)), mo = parse_digits(s.substr(5, 2)), d = parse_digits(s.substr(8, 2)),
              h = parse_digits(s.substr(11, 2)), mi = parse_digits(s.substr(14, 2)), se = parse_digits(s.substr(17, 2));
   if (!y || !mo || !d || !h || !mi || !se) return std::nullopt;
+  // Years 1970-2200 keep ns since 1970 inside int64 (which ends in 2262).
+  if (*y < 1970 || *y > 2200) return std::nullopt;
   if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
   std::int64_t frac_ns = 0;
   if (s.size() > 19) {

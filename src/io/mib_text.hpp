@@ -22,7 +22,8 @@ std::optional<unsigned> parse_hex(std::string_view s);
 std::optional<double> parse_decimal(std::string_view s);
 
 // "YYYY-MM-DD HH:MM:SS[.f...]" or "YYYY-MM-DDTHH:MM:SS[.f...]Z" (1..9 fraction digits)
-// as ns since 1970-01-01 00:00:00 of the written clock; calendar ranges are checked.
+// as ns since 1970-01-01 00:00:00 of the written clock; calendar ranges are checked and
+// the year must lie in 1970..2200.
 std::optional<std::int64_t> parse_timestamp_ns(std::string_view s);
 
 // For messages: the text with non-printable bytes as \xNN, cut to `max` characters.

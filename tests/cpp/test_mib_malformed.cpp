@@ -118,6 +118,7 @@ TEST(MibMalformed, HeaderFieldsAreValidated) {
       {with(34, "   3x3"), "layout"},
       {with(34, "   2x2"), "layout 2x2 with 1 chips"},
       {with(44, "2021-13-15"), "timestamp"},
+      {with(44, "0020"), "timestamp"},  // found by the fuzzer: ns since 1970 overflowed
       {with(71, "0.0x1000"), "exposure"},
       {with(82, "7"), "colour mode"},
       {with(84, "9"), "gain mode"},
