@@ -83,7 +83,8 @@ void resolve_geometry(MibFrameHeader& h, std::string_view where) {
       fail(where, fmt::format("RAW row of {} pixels is not a whole number of 64-bit words ({} pixels each)", raw_w,
                               per_word));
     if (h.quad()) {
-      if (raw_w % 4 != 0) fail(where, fmt::format("quad RAW row of {} pixels does not split into 4 chips", raw_w));
+      if (raw_w % (4 * per_word) != 0)
+        fail(where, fmt::format("quad RAW row of {} pixels does not split into 4 chips of whole 64-bit words", raw_w));
       h.frame_y = 2 * ht;  // chips 1|2 on top, 3|4 below (flipped)
       h.frame_x = raw_w / 2;
     } else {
