@@ -55,6 +55,7 @@ test: sanitize test-cpp test-python fuzz
 bench: build
 	$(BUILD)/bench_engine
 	$(BUILD)/bench_simulator
+	$(BUILD)/bench_mib
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 
 clean:
