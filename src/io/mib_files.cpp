@@ -31,7 +31,9 @@ std::vector<fs::path> mib_series_files(const fs::path& path) {
   std::vector<fs::path> out;
   std::error_code ec;
   // Exact names, no glob: brackets in paths and unrelated "a.mib"/"a_256RAW.mib" never match.
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+  // Explicit increments with an error code: a folder that cannot be listed gives no siblings.
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const fs::path& p = entry.path();
     if (p.extension() != ".mib" || !entry.is_regular_file(ec)) continue;
     const std::string stem = p.stem().string();

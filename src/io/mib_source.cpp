@@ -170,8 +170,17 @@ MibSource::MibSource(const fs::path& path, const MibOptions& options) : options_
       throw FormatError(fmt::format("{}: no .mib files of this acquisition beside it (expected <prefix><digits>.mib)",
                                     where));
   } else {
-    paths = options.series ? mib_series_files(path) : std::vector<fs::path>{};
-    if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+    paths = mib_series_files(path);
+    if (!options.series) {
+      if (paths.size() > 1)
+        log_info("{}: {} other file(s) named like it (<prefix><digits>.mib) are not read; --series reads the whole "
+                 "acquisition",
+                 where, paths.size() - 1);
+      paths.clear();
+    }
+    std::error_code ec;
+    if (std::none_of(paths.begin(), paths.end(), [&](const fs::path& p) { return fs::equivalent(p, path, ec); }))
+      paths.push_back(path);
     if (const auto hdr_path = find_mib_hdr(path)) {
       try {
         hdr_ = read_mib_hdr(*hdr_path);
@@ -208,9 +217,9 @@ MibSource::MibSource(const fs::path& path, const MibOptions& options) : options_
                   name_of(header_.dtype));
   }
 
-  if (options.fill_gaps && !header_.quad())
+  if (options.fill_gaps && header_.layout != "2x2")
     throw InvalidArgument(fmt::format("--fill-gaps: {} has {} frames; the 3-pixel gap cross applies to quad (2x2) "
-                                      "frames only",
+                                      "frames without gap pixels only",
                                       where, header_.layout));
   transformed_ = options.fill_gaps || options.flip_ud;
 
