@@ -1,18 +1,21 @@
 # scandiff — the two commands of the quick start:
 #   make demo   install dependencies, build, run the demo on a built-in simulated scan
 #   make test   install dependencies, build, run every test (C++ units, CLI and Python end to end,
-#               and the whole C++ suite again under AddressSanitizer + UBSan)
-# Other targets: build, bench, sanitize, clean.
+#               the whole C++ suite again under AddressSanitizer + UBSan, and 30 s of libFuzzer
+#               on the Merlin header parser)
+# Other targets: build, bench, sanitize, fuzz, clean.
 
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
 PYTHON ?= python3
 # Warnings are errors in CI (CI=true is set there).
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCANDIFF_WERROR=$(WERROR)
 
-.PHONY: deps build demo test test-cpp test-python sanitize bench clean
+.PHONY: deps build demo test test-cpp test-python sanitize fuzz bench clean
 
 deps:
 	@bash scripts/install-deps
@@ -40,14 +43,23 @@ sanitize: deps
 	  UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -E 'Slow'
 
-test: sanitize test-cpp test-python
+# libFuzzer (clang) on the parsers, each bounded to FUZZ_SECONDS.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_CXX_COMPILER=clang++ -DSCANDIFF_FUZZ=ON -DSCANDIFF_TESTS=OFF -DSCANDIFF_BENCH=OFF \
+	  -DSCANDIFF_WERROR=$(WERROR)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_mib_header
+	bash tests/fuzz/run_fuzz_mib_header.sh $(FUZZ_BUILD)/fuzz_mib_header $(FUZZ_SECONDS)
+
+test: sanitize test-cpp test-python fuzz
 
 bench: build
 	$(BUILD)/bench_engine
 	$(BUILD)/bench_simulator
+	$(BUILD)/bench_mib
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) demo-output
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-output

@@ -51,6 +51,10 @@ void register_info(CLI::App& app, const GlobalOptions&) {
                              info.path, info.format, info.scan_y, info.scan_x, info.frame_y, info.frame_x,
                              name_of(info.dtype), info.frame_count(), human_bytes(static_cast<double>(info.total_bytes())),
                              info.total_bytes());
+    const auto shape = info.metadata.find("scan_shape");  // sources that infer the scan say how
+    if (shape != info.metadata.end() && shape->is_object() && shape->contains("source"))
+      std::cout << fmt::format("  scan shape  from {}: {}\n", shape->at("source").get<std::string>(),
+                               shape->value("reason", std::string()));
     std::cout << "  calibration " << doc["calibration"].dump(2) << '\n';
     if (!info.metadata.empty()) std::cout << "  metadata    " << info.metadata.dump(2) << '\n';
   });

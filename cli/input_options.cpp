@@ -8,7 +8,9 @@
 namespace scandiff::cli {
 
 void InputOptions::add_to(CLI::App* cmd) {
-  cmd->add_option("file", path, "dataset: EMD 1.0 / HDF5 (.h5, .emd), or raw binary with --raw-shape")->required();
+  cmd->add_option("file", path,
+                  "dataset: EMD 1.0 / HDF5 (.h5, .emd), Merlin .mib (or its .hdr), or raw binary with --raw-shape")
+      ->required();
   cmd->add_option("--raw-shape", raw_shape, "raw binary: scan and frame shape as ry,rx,qy,qx")
       ->delimiter(',')
       ->expected(4);
@@ -17,6 +19,31 @@ void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--header-bytes", raw_header_bytes, "raw binary: bytes to skip before the first frame");
   cmd->add_flag("--big-endian", raw_big_endian, "raw binary: big-endian elements");
   cmd->add_option("--datapath", datapath, "HDF5: the array node to open, e.g. datacube_root/datacube");
+  const char* mib = "Merlin .mib";
+  cmd->add_option("--scan-shape", scan_shape, "Merlin .mib: scan shape Y,X (rows, columns); wins over every rule")
+      ->delimiter(',')
+      ->expected(2)
+      ->group(mib);
+  cmd->add_option("--skip-frames", skip_frames, "Merlin .mib: frames to drop at the start (spurious triggers)")
+      ->check(CLI::NonNegativeNumber)
+      ->group(mib);
+  cmd->add_option("--flyback", flyback,
+                  "Merlin .mib: fly-back frames (exposure > 5x the median) start each line: auto (detect when the "
+                  ".hdr has no ScanX/ScanY), on (required), off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str()
+      ->group(mib);
+  cmd->add_flag("--fill-gaps", fill_gaps, "Merlin .mib: quad frames get the 3-pixel zero cross at the chip gaps (515x515)")
+      ->group(mib);
+  cmd->add_flag("--flip-ud", flip_ud, "Merlin .mib: flip every frame up-down (HyperSpy/epsic orientation)")->group(mib);
+  cmd->add_flag("--series", series,
+                "Merlin .mib: also read the sibling files <prefix><digits>.mib of a multi-file acquisition "
+                "(automatic when FILE is the .hdr)")
+      ->group(mib);
+}
+
+bool InputOptions::has_mib_options() const {
+  return !scan_shape.empty() || skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud || series;
 }
 
 std::unique_ptr<io::Source> InputOptions::open() const {
@@ -35,7 +62,23 @@ std::unique_ptr<io::Source> InputOptions::open() const {
     r.big_endian = raw_big_endian;
     o.raw = r;
   }
-  return io::open(path, o);
+  if (scan_shape.size() == 2) {
+    if (scan_shape[0] <= 0 || scan_shape[1] <= 0)
+      throw InvalidArgument(fmt::format("--scan-shape {},{}: both extents must be positive", scan_shape[0],
+                                        scan_shape[1]));
+    o.mib.scan_shape = std::pair{scan_shape[0], scan_shape[1]};
+  }
+  o.mib.skip_frames = skip_frames;
+  o.mib.flyback = flyback == "on" ? io::MibFlyback::on : flyback == "off" ? io::MibFlyback::off : io::MibFlyback::automatic;
+  o.mib.fill_gaps = fill_gaps;
+  o.mib.flip_ud = flip_ud;
+  o.mib.series = series;
+  auto source = io::open(path, o);
+  if (has_mib_options() && source->info().format != "mib")
+    throw InvalidArgument(fmt::format("--scan-shape, --skip-frames, --flyback, --fill-gaps, --flip-ud and --series "
+                                      "apply to Merlin .mib/.hdr input; {} is {}",
+                                      path, source->info().format));
+  return source;
 }
 
 }  // namespace scandiff::cli

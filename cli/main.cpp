@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   register_calibrate(app, global);
   register_virtual(app, global);
   register_com(app, global);
+  register_convert(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(

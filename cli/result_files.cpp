@@ -37,4 +37,22 @@ void write_result_pngs(const fs::path& dir, const std::vector<Result>& results, 
   }
 }
 
+Metadata emd_safe_metadata(const Metadata& md) {
+  if (md.is_array()) {
+    Metadata out = Metadata::array();
+    for (const auto& v : md) out.push_back(emd_safe_metadata(v));
+    return out;
+  }
+  if (!md.is_object()) return md;
+  Metadata out = Metadata::object();
+  for (const auto& [key, value] : md.items()) {
+    std::string k = key;
+    for (char& c : k)
+      if (c == '/') c = '_';
+    if (k.empty() || k == ".") k.assign(1, '_');  // (not k = "_": GCC 12 -Wrestrict false positive)
+    out[k] = emd_safe_metadata(value);
+  }
+  return out;
+}
+
 }  // namespace scandiff::cli

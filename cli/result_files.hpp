@@ -15,6 +15,10 @@ namespace scandiff::cli {
 // maps, Array otherwise.
 std::string python_class_for(const Result& r);
 
+// `md` with every object key made storable as an HDF5 link name ('/' -> '_', empty or "."
+// -> "_"), so metadata read from any input (e.g. a .hdr) can be written to EMD.
+Metadata emd_safe_metadata(const Metadata& md);
+
 // Writes `results` as nodes of `root` in the EMD file `path` (replaced atomically), with the
 // root calibration `cal` and each (name, metadata) pair as a metadata dictionary of the root.
 void write_results_emd(const std::filesystem::path& path, const std::string& root, const Calibration& cal,

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "result_files.hpp"
 #include "progress_bar.hpp"
+#include "result_files.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/engine/run.hpp"

@@ -128,6 +128,9 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
     const std::int64_t count = std::min(block_frames, info.frame_count() - first);
     const std::byte* data = zero_copy ? source.view(first, count) : nullptr;
     if (!data) {
+      // A source may decline a view for some ranges (e.g. frames separated by headers can
+      // be viewed one at a time only): decode into the slot, whose buffer the plan counted.
+      if (!slot.buffer) slot.buffer.reset(new std::byte[static_cast<std::size_t>(block_frames) * info.frame_bytes()]);
       source.read(first, count, slot.buffer.get());
       data = slot.buffer.get();
     }

@@ -25,8 +25,9 @@ std::unique_ptr<Source> open(const fs::path& path, const OpenOptions& options) {
   require_readable_file(path);
   if (options.raw) return std::make_unique<RawSource>(path, *options.raw);
   if (is_hdf5_file(path)) return open_emd(path, options.datapath);
-  throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5/EMD 1.0 file (.h5, .emd), or raw "
-                                "binary described with --raw-shape and --dtype",
+  if (is_mib_file(path)) return open_mib(path, options.mib);
+  throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5/EMD 1.0 file (.h5, .emd), a Merlin "
+                                ".mib/.hdr acquisition, or raw binary described with --raw-shape and --dtype",
                                 path.string()));
 }
 

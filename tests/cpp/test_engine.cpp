@@ -252,3 +252,25 @@ TEST(VirtualDetector, WrongFrameShapeIsRejected) {
   engine::Analysis* list[] = {&vi};
   EXPECT_THROW(engine::run(src, list, {}), InvalidArgument);
 }
+
+namespace {
+// A source that, like a .mib with headers between frames, can view one frame at a time only.
+class SingleFrameViews : public io::MemorySource {
+ public:
+  using io::MemorySource::MemorySource;
+  const std::byte* view(std::int64_t first, std::int64_t count) override {
+    return count == 1 ? io::MemorySource::view(first, count) : nullptr;
+  }
+};
+}  // namespace
+
+TEST(Engine, SourceDecliningMultiFrameViewsFallsBackToRead) {
+  const Array data = random_scan<std::uint16_t>(5, 7, 16, 16, 3);
+  io::MemorySource plain(data);
+  SingleFrameViews partial(data);
+  const Outputs a = run_with_threads(plain, 2, 4), b = run_with_threads(partial, 2, 4);
+  EXPECT_TRUE(bitwise_equal(a.mean, b.mean));
+  EXPECT_TRUE(bitwise_equal(a.bf, b.bf));
+  const Outputs c = run_with_threads(partial, 2, 1);  // one frame per block: views are used
+  EXPECT_TRUE(bitwise_equal(a.mean, c.mean));
+}
