@@ -51,7 +51,7 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_mib_header
 	bash tests/fuzz/run_fuzz_mib_header.sh $(FUZZ_BUILD)/fuzz_mib_header $(FUZZ_SECONDS)
 
-test: sanitize test-cpp test-python fuzz
+test: sanitize fuzz test-cpp test-python
 
 bench: build
 	$(BUILD)/bench_engine
