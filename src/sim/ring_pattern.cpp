@@ -157,12 +157,18 @@ Metadata RingPattern::parameters() const {
   m["frame_y"] = p.frame_y;
   m["frame_x"] = p.frame_x;
   m["dtype"] = std::string(name_of(p.dtype));
-  Metadata rings = Metadata::array();
-  for (std::size_t i = 0; i < p.rings.size(); ++i)
-    rings.push_back({{"label", p.rings[i].label},
-                     {"d_A", p.rings[i].d_A},
-                     {"relative_intensity", p.rings[i].relative_intensity},
-                     {"radius_px", ring_radius_px(i)}});
+  // Column-wise (one list per field), so that every metadata format — EMD's typed items
+  // included, which hold lists of numbers or strings but not lists of objects — can store it.
+  Metadata rings{{"label", Metadata::array()},
+                 {"d_A", Metadata::array()},
+                 {"relative_intensity", Metadata::array()},
+                 {"radius_px", Metadata::array()}};
+  for (std::size_t i = 0; i < p.rings.size(); ++i) {
+    rings["label"].push_back(p.rings[i].label);
+    rings["d_A"].push_back(p.rings[i].d_A);
+    rings["relative_intensity"].push_back(p.rings[i].relative_intensity);
+    rings["radius_px"].push_back(ring_radius_px(i));
+  }
   m["rings"] = std::move(rings);
   m["pixel_size_inv_A"] = p.pixel_size_inv_A;
   m["ring_width_px"] = p.ring_width_px;

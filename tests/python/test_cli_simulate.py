@@ -113,3 +113,22 @@ def test_py4dstem_reads_our_emd(cli, tmp_path):
     assert np.asarray(bf.data).shape == (8, 8)
     mean = py4DSTEM.read(str(tmp_path / "d" / "demo.h5"), datapath="datacube_root/mean_diffraction")
     assert np.asarray(mean.data).shape == (64, 64)
+
+
+def test_simulate_gold_rings(cli, tmp_path):
+    """Powder rings: the file and its truth are written, and the ring radii are (1/d)/pixel size."""
+    cli("simulate", tmp_path / "au.h5", "--kind", "rings", "--scan", "1,2", "--frame", "128,128",
+        "--pixel-size", "0.02", "--noise", "none", "--quiet")
+    truth = json.loads((tmp_path / "au_truth.json").read_text())["parameters"]
+    rings = truth["rings"]
+    assert rings["label"][:3] == ["111", "200", "220"]
+    for d, r in zip(rings["d_A"], rings["radius_px"]):
+        assert abs(r - (1 / d) / 0.02) < 1e-9
+    cube = _datacube(tmp_path / "au.h5").astype(float)
+    frame = cube[0, 0]
+    # Azimuthal profile around the centre peaks at the (111) radius.
+    qy, qx = np.mgrid[0:128, 0:128]
+    radius = np.hypot(qy - 63.5, qx - 63.5)
+    profile = np.bincount(radius.astype(int).ravel(), frame.ravel()) / np.bincount(radius.astype(int).ravel())
+    r111 = rings["radius_px"][0]
+    assert abs(np.argmax(profile[5:60]) + 5 - r111) <= 1.0
