@@ -24,6 +24,8 @@
 #include "scandiff/io/raw_source.hpp"
 #include "scandiff/stem/virtual_diffraction.hpp"
 
+#include "rate_reporter.hpp"
+
 using namespace scandiff;
 
 namespace {
@@ -144,18 +146,6 @@ void BM_EngineSumFramesInMemory(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * source.info().total_bytes()));
 }
 
-// Keeps each benchmark's bytes/s so the summary can state the ratio.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& r : runs)
-      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "mean")
-        rate[r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)] = r.counters.at("bytes_per_second");
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, double> rate;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,7 +167,7 @@ int main(int argc, char** argv) {
   for (int t = 1; t <= hw; t *= 2)
     benchmark::RegisterBenchmark("engine_sum_frames_in_memory", BM_EngineSumFramesInMemory)
         ->Arg(t)->UseRealTime()->Unit(benchmark::kMillisecond);
-  RatioReporter reporter;
+  RateReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   const double mem = reporter.rate["memory_read_1thread"];
   const double map = reporter.rate["page_cache_mapping_1thread"];

@@ -27,6 +27,8 @@
 #include "scandiff/io/mib.hpp"
 #include "scandiff/stem/virtual_diffraction.hpp"
 
+#include "rate_reporter.hpp"
+
 using namespace scandiff;
 namespace fs = std::filesystem;
 
@@ -156,18 +158,6 @@ void BM_PageCacheMapping(benchmark::State& state, const Case* c) {
   ::close(fd);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
 }
-
-class RateReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& r : runs)
-      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "mean")
-        rate[r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)] =
-            r.counters.at("bytes_per_second");
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, double> rate;
-};
 
 }  // namespace
 

@@ -31,6 +31,8 @@
 #include "scandiff/stem/virtual_image.hpp"
 #include "scandiff/stem/virtual_images.hpp"
 
+#include "rate_reporter.hpp"
+
 using namespace scandiff;
 
 namespace {
@@ -186,20 +188,6 @@ void BM_DetectorsSeparate(benchmark::State& state) {
   }
   report(state, source.info());
 }
-
-class RateReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& r : runs)
-      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "mean") {
-        const std::string name = r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args);
-        rate[name] = r.counters.at("bytes_per_second");
-        fps[name] = r.counters.at("frames_per_s");
-      }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, double> rate, fps;
-};
 
 }  // namespace
 

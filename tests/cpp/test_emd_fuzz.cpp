@@ -80,8 +80,8 @@ TEST(EmdFuzz, CorruptedAndTruncatedFilesNeverCrash) {
     write_all(bad, bytes);
     if (!try_read(bad)) ++failures;
   }
-  // Most corruptions of the metadata are caught; flips inside the raw frame data read "fine".
-  EXPECT_GT(failures, 0);
-  EXPECT_LE(failures, trials);
+  // The point is that no trial crashed or threw anything but scandiff::Error. Also, the
+  // corruptions that hit metadata are reported (flips inside raw frame data read "fine").
+  EXPECT_GT(failures, 0) << trials << " trials";
   fs::remove_all(dir);
 }
