@@ -84,12 +84,12 @@ TEST(BinQ, MaximalUint16SumFitsUint32AtFactor256) {
 }
 
 TEST(BinQ, DtypePromotionTableAndExactSumsForEveryDtype) {
-  EXPECT_EQ(engine::binned_dtype(DType::u8), DType::u32);
-  EXPECT_EQ(engine::binned_dtype(DType::u16), DType::u32);
-  EXPECT_EQ(engine::binned_dtype(DType::u32), DType::f64);
-  EXPECT_EQ(engine::binned_dtype(DType::i32), DType::f64);
-  EXPECT_EQ(engine::binned_dtype(DType::f32), DType::f32);
-  EXPECT_EQ(engine::binned_dtype(DType::f64), DType::f64);
+  EXPECT_EQ(sum_dtype(DType::u8), DType::u32);
+  EXPECT_EQ(sum_dtype(DType::u16), DType::u32);
+  EXPECT_EQ(sum_dtype(DType::u32), DType::f64);
+  EXPECT_EQ(sum_dtype(DType::i32), DType::f64);
+  EXPECT_EQ(sum_dtype(DType::f32), DType::f32);
+  EXPECT_EQ(sum_dtype(DType::f64), DType::f64);
   {  // uint32 near the top: the float64 sum is exact.
     const Array scan = random_scan<std::uint32_t>(1, 2, 6, 6, 2, 4294967295.0);
     engine::BinQ bin(3);
