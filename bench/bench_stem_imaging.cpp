@@ -291,22 +291,7 @@ int main(int argc, char** argv) {
     std::printf("  %2d detectors, 1 thread: one sweep %6.2f GB/s, separate analyses %6.2f GB/s (%.1fx)\n", d, one / 1e9,
                 sep / 1e9, sep > 0 ? one / sep : 0.0);
   }
-  if (!json_path.empty()) {
-    FILE* f = std::fopen(json_path.c_str(), "w");
-    if (!f) {
-      std::perror(json_path.c_str());
-      return 1;
-    }
-    std::fprintf(f, "{");
-    const char* sep = "";
-    for (const auto& [name, bytes_per_s] : reporter.rate) {
-      std::fprintf(f, "%s\"%s\": {\"bytes_per_s\": %.6g, \"frames_per_s\": %.6g}", sep, name.c_str(), bytes_per_s,
-                   reporter.fps[name]);
-      sep = ", ";
-    }
-    std::fprintf(f, "}\n");
-    std::fclose(f);
-  }
+  if (!json_path.empty() && !reporter.write_json(json_path)) return 1;
   benchmark::Shutdown();
   return 0;
 }

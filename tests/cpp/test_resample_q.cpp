@@ -4,34 +4,21 @@
 
 #include <cmath>
 
+#include "frame_stage_test_util.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/engine/resample_q.hpp"
 #include "scandiff/io/memory_source.hpp"
 
 using namespace scandiff;
 
-namespace {
-
-Array resample(engine::ResampleQ& stage, const Array& scan, io::DatasetInfo* out_info = nullptr) {
-  io::MemorySource src(scan);
-  const io::DatasetInfo out = stage.prepare(src.info());
-  if (out_info) *out_info = out;
-  Array result(out.dtype, out.shape());
-  const engine::FrameBlock block{.first = 0, .count = src.info().frame_count(), .frame_y = src.info().frame_y,
-                                 .frame_x = src.info().frame_x, .scan_x = src.info().scan_x,
-                                 .dtype = src.info().dtype, .data = scan.bytes()};
-  stage.apply(block, result.bytes());
-  return result;
-}
-
-}  // namespace
+using test::apply_stage;
 
 TEST(ResampleQ, FactorOneIsTheIdentity) {
   Array scan(DType::u16, {1, 2, 5, 7});
   for (std::int64_t i = 0; i < scan.size(); ++i) scan.data<std::uint16_t>()[i] = static_cast<std::uint16_t>(i * 37 % 1000);
   engine::ResampleQ stage(1.0);
   io::DatasetInfo info;
-  const Array out = resample(stage, scan, &info);
+  const Array out = apply_stage(stage, scan, &info);
   ASSERT_EQ(info.dtype, DType::f32);
   ASSERT_EQ(out.shape(), scan.shape());
   for (std::int64_t i = 0; i < scan.size(); ++i)
@@ -46,7 +33,7 @@ TEST(ResampleQ, UpsamplingALinearRampIsExactAwayFromTheEdges) {
   for (int y = 0; y < 8; ++y)
     for (int x = 0; x < 8; ++x) in(0, 0, y, x) = 3 * y + 2 * x + 1;
   engine::ResampleQ stage(2.0);
-  const Array out = resample(stage, scan);
+  const Array out = apply_stage(stage, scan);
   ASSERT_EQ(out.shape(), (Shape{1, 1, 16, 16}));
   auto o = out.view<const float, 4>();
   for (int i = 1; i < 15; ++i)
@@ -64,7 +51,7 @@ TEST(ResampleQ, DownsamplingByHalfAveragesPixelPairsOnTheGrid) {
   Array scan(DType::u8, {1, 1, 4, 6});
   for (std::int64_t i = 0; i < scan.size(); ++i) scan.data<std::uint8_t>()[i] = static_cast<std::uint8_t>(i * 7 % 50);
   engine::ResampleQ stage(0.5);
-  const Array out = resample(stage, scan);
+  const Array out = apply_stage(stage, scan);
   ASSERT_EQ(out.shape(), (Shape{1, 1, 2, 3}));
   auto in = scan.view<const std::uint8_t, 4>();
   auto o = out.view<const float, 4>();
@@ -75,7 +62,7 @@ TEST(ResampleQ, DownsamplingByHalfAveragesPixelPairsOnTheGrid) {
       EXPECT_NEAR(o(0, 0, i, j), mean, 1e-5);
     }
   engine::ResampleQ conserve(0.5, true);
-  const Array summed = resample(conserve, scan);
+  const Array summed = apply_stage(conserve, scan);
   const float expected = 4 * o(0, 0, 1, 2);
   EXPECT_NEAR((summed.view<const float, 4>()(0, 0, 1, 2)), expected, 1e-4);
 }
