@@ -95,6 +95,8 @@ void add_feature_rows(std::vector<Result>& results, const std::string& name, con
       r.data = Array(DType::f64, {shape[2], shape[3]});
       std::copy(m.row(c), m.row(c) + m.cols, r.data.data<double>());
       r.axes = {axis_or(in.source, 2, "qy"), axis_or(in.source, 3, "qx")};
+      r.axes[0].name = "qy";  // our names (the file may use py4DSTEM's Qx, Qy for the same axes)
+      r.axes[1].name = "qx";
       results.push_back(std::move(r));
     }
     return;
@@ -254,6 +256,10 @@ void run_nmf(const NmfCliOptions& o, const GlobalOptions& global) {
   const fs::path emd = fs::path(o.out) / "nmf.h5";
   write_results_emd(emd, "nmf", Calibration{}, results, {{"nmf", summary}});
   write_result_pngs(o.out, maps, o.colormap);
+  std::vector<Result> images;  // component images of (qy, qx) patterns: log-scaled inferno PNGs
+  for (const Result& r : results)
+    if (r.data.rank() == 2 && !r.axes.empty() && r.axes[0].name == "qy") images.push_back(r);
+  write_result_pngs(o.out, images);
   write_text(fs::path(o.out) / "summary.json", summary.dump(2) + "\n");
 
   if (global.quiet) return;
