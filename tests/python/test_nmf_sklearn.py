@@ -95,6 +95,7 @@ def test_patterns_are_flattened(cli, tmp_path):
     with h5py.File(tmp_path / "o" / "nmf.h5") as f:
         assert f["nmf/nmf_components_0/data"].shape == (6, 6)
     assert (tmp_path / "o" / "nmf_map_1.png").exists()
+    assert (tmp_path / "o" / "nmf_components_1.png").exists()
 
 
 def test_negative_input_is_a_usage_error(cli, tmp_path):
