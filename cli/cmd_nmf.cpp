@@ -50,17 +50,26 @@ struct Input {
   std::string node;
 };
 
-Input read_input(const NmfCliOptions& o) {
+// The factorisations hold X in memory as float64 (not streamed): refuse inputs whose copy plus
+// the stored array exceed the memory budget, before reading them.
+Input read_input(const NmfCliOptions& o, std::size_t budget) {
   std::string node = o.datapath;
-  if (node.empty()) {
-    for (const io::EmdNodeInfo& n : io::list_emd_nodes(o.path))
-      if (n.emd_group_type == "array" && (n.shape.size() == 3 || n.shape.size() == 4)) {
-        node = n.path;
-        break;
-      }
-    if (node.empty())
-      throw FormatError(fmt::format("{}: no 3D or 4D array node to factorise (give --datapath)", o.path));
+  const auto nodes = io::list_emd_nodes(o.path);
+  for (const io::EmdNodeInfo& n : nodes) {
+    const bool match = node.empty() ? n.emd_group_type == "array" && (n.shape.size() == 3 || n.shape.size() == 4)
+                                    : n.path == node || n.path == "/" + node;
+    if (!match) continue;
+    node = n.path;
+    if (n.dtype_supported) {
+      const double bytes = static_cast<double>(element_count(n.shape)) * static_cast<double>(8 + size_of(n.dtype));
+      if (bytes > static_cast<double>(budget))
+        throw BudgetError(fmt::format("{}: {} of shape {} needs {:.0f} MiB in memory as float64, above the memory "
+                                      "budget of {} MiB (--memory; bin the data or use profiles)",
+                                      o.path, node, shape_string(n.shape), bytes / 1048576.0, budget >> 20));
+    }
+    break;
   }
+  if (node.empty()) throw FormatError(fmt::format("{}: no 3D or 4D array node to factorise (give --datapath)", o.path));
   Input in;
   in.node = node;
   in.source = io::read_emd_array(o.path, node);
@@ -135,7 +144,8 @@ void run_nmf(const NmfCliOptions& o, const GlobalOptions& global) {
   fs::create_directories(o.out, ec);
   if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
 
-  Input in = read_input(o);
+  const std::size_t budget = global.run_options("nmf").memory_budget;
+  Input in = read_input(o, budget > 0 ? budget : engine::default_memory_budget());
   const Shape& shape = in.shape;
   const std::int64_t ry = shape[0], rx = shape[1];
   const Axis ay = axis_or(in.source, 0, "ry"), ax = axis_or(in.source, 1, "rx");

@@ -105,3 +105,11 @@ def test_negative_input_is_a_usage_error(cli, tmp_path):
     proc = cli("nmf", tmp_path / "in.h5", "--datapath", node, "--out", tmp_path / "o", check=False)
     assert proc.returncode == 2
     assert ">= 0" in proc.stderr
+
+
+def test_input_above_the_memory_budget_is_refused_before_reading(cli, tmp_path):
+    x, _, _ = planted(ry=40, rx=40, n=200, k=2)  # 2.4 MiB as float64 + 2.4 MiB stored
+    node = write_emd_array(tmp_path / "in.h5", x)
+    proc = cli("--memory", "1M", "nmf", tmp_path / "in.h5", "--datapath", node, "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 4
+    assert "memory budget" in proc.stderr
