@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "info_records.hpp"
 #include "input_options.hpp"
 #include "scandiff/io/emd.hpp"
 
@@ -25,12 +26,15 @@ std::string human_bytes(double b) {
 }  // namespace
 
 void register_info(CLI::App& app, const GlobalOptions&) {
-  auto* cmd = app.add_subcommand("info", "describe a dataset: shape, dtype, size, calibration, metadata");
+  auto* cmd = app.add_subcommand("info",
+                                 "describe a dataset: shape, dtype, size, calibration, metadata (also APS .mda scan "
+                                 "records: positioners and detector channels; Ripple .rpl EDX spectrum images)");
   auto input = std::make_shared<InputOptions>();
   input->add_to(cmd);
   auto as_json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *as_json, "print one JSON document instead of text");
   cmd->callback([input, as_json] {
+    if (describe_record_file(input->path, *as_json)) return;  // .mda scan records, .rpl spectrum images
     auto source = input->open();
     const io::DatasetInfo& info = source->info();
     Metadata doc;
