@@ -1,0 +1,114 @@
+// Azimuthal integration with pyFAI's semantics (integrate1d / integrate2d, method (split, csr)):
+// a sparse CSR matrix, rows = output bins, columns = pixels, values = the fraction c of the pixel
+// in the bin, built once per geometry and options and applied to every frame.
+//
+// Per pixel: signal x = raw − dark, normalisation ω = normalization_factor · flat · P · Ω,
+// variance σ² = max(1, raw) (+ dark) for the Poisson model. Pixels are invalid when masked,
+// when |raw − dummy| <= delta_dummy (raw == dummy without delta), when flat is 0 (or the dummy),
+// or when x, ω or σ² is NaN/Inf or ω == 0; they contribute nothing. Per bin:
+//   I = Σ c·x / Σ c·ω, sem = √(Σ c²·σ²) / Σ c·ω; empty bins (Σ c·ω == 0) get `empty`.
+// Bins are uniform in the internal unit (2θ rad, q nm⁻¹, r m) over [min, max·(1 + ε_f32)) of
+// the pixel centres (no splitting) or of centre ± Δ (bbox) or of the corners (full), the lower
+// bound clipped at 0; the positions returned are bin centres in the output unit.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "scandiff/core/array.hpp"
+#include "scandiff/xray/geometry.hpp"
+
+namespace scandiff::xray {
+
+// no: a pixel goes whole to the bin of its centre; bbox: spread uniformly over centre ± Δ
+// (Δ = largest |corner − centre|, in χ too for 2D); full: the exact area of the pixel's corner
+// quadrilateral in (radial, χ) space falling in each bin.
+enum class Splitting { no, bbox, full };
+Splitting parse_splitting(std::string_view name);  // "no", "bbox", "full"
+std::string_view splitting_name(Splitting s);
+
+enum class ErrorModel { none, poisson, azimuthal };
+ErrorModel parse_error_model(std::string_view name);  // "none", "poisson", "azimuthal"
+std::string_view error_model_name(ErrorModel m);
+
+// What fixes the sparse matrix (pyFAI rebuilds its CSR when any of these change).
+struct IntegrationSetup {
+  RadialUnit unit = RadialUnit::q_nm;
+  std::int64_t npt_rad = 1000;
+  std::int64_t npt_azim = 0;  // 0: 1D integration; > 0: 2D (npt_azim, npt_rad) caking
+  Splitting splitting = Splitting::bbox;
+  std::optional<std::pair<double, double>> radial_range;   // in the output unit
+  std::optional<std::pair<double, double>> azimuth_range;  // degrees, χ in [−180, 180]
+  // Static per-pixel normalisation, folded into the matrix build:
+  bool solid_angle = true;
+  std::optional<double> polarization_factor;  // none = no correction
+  double polarization_offset_rad = 0;
+  double normalization_factor = 1;
+  Array mask;  // optional (rows, cols) of any integer/bool/float dtype: non-zero = masked
+  Array flat;  // optional (rows, cols) flat field (divides), f32/f64/integer
+};
+
+// Per-frame corrections that do not change the matrix.
+struct FrameCorrections {
+  Array dark;                          // optional (rows, cols)
+  std::optional<float> dummy;          // value marking invalid pixels
+  float delta_dummy = 0;               // tolerance on dummy
+  std::optional<float> valid_min;      // raw values below are invalid (a per-image threshold mask)
+  std::optional<float> valid_max;      // raw values above are invalid
+  ErrorModel error_model = ErrorModel::none;
+  float empty = 0;                     // value of bins without any valid pixel
+};
+
+struct IntegrationResult {
+  std::vector<double> radial;     // npt_rad bin centres, output unit
+  std::vector<double> azimuthal;  // npt_azim bin centres, degrees (2D only)
+  // 1D: npt_rad values; 2D: npt_azim × npt_rad, C order (azimuth, radial) as pyFAI returns.
+  std::vector<double> intensity;
+  std::vector<double> sigma;  // same shape as intensity when an error model is set, else empty
+  std::vector<double> sum_signal, sum_normalization, count;  // per bin, same shape
+};
+
+// The CSR matrix in the layout of the output (1D: npt_rad rows; 2D: row = azim·npt_rad + rad).
+struct CsrMatrix {
+  std::int64_t rows = 0, cols = 0;
+  std::vector<std::int64_t> row_start;  // rows + 1 offsets into `column` / `value`
+  std::vector<std::int32_t> column;     // pixel index i·cols + j
+  std::vector<float> value;             // fraction of the pixel in the bin
+};
+
+class AzimuthalIntegrator {
+ public:
+  // Builds the matrix (parallel over pixels, deterministic). InvalidArgument for npt <= 0 or
+  // > 10⁷ (or npt_rad·npt_azim > 10⁸), mask/flat of another shape than the geometry, a
+  // non-finite or empty range, q without a wavelength.
+  AzimuthalIntegrator(const DetectorGeometry& geometry, IntegrationSetup setup);
+
+  const IntegrationSetup& setup() const { return setup_; }
+  const CsrMatrix& matrix() const { return csr_; }
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  // Bin edges actually used, internal units: radial [min, max) and azimuthal (rad).
+  std::pair<double, double> radial_bounds() const { return {rad_min_, rad_max_}; }
+  std::pair<double, double> azimuth_bounds() const { return {azim_min_, azim_max_}; }
+
+  // Integrates one (rows, cols) frame of any numeric dtype (converted to float32 as pyFAI does).
+  // Parallel over bins with TBB; the result does not depend on the thread count.
+  IntegrationResult integrate(const Array& frame, const FrameCorrections& corrections = {}) const;
+
+ private:
+  void build(const DetectorGeometry& geometry);
+
+  IntegrationSetup setup_;
+  std::int64_t rows_ = 0, cols_ = 0;
+  double rad_min_ = 0, rad_max_ = 0, azim_min_ = 0, azim_max_ = 0;
+  CsrMatrix csr_;
+  std::vector<float> norm_;          // static ω per pixel (flat · P · Ω · factor), 0 if invalid
+  std::vector<double> bin_norm_;     // Σ c·ω per bin over the static valid pixels
+  std::vector<double> bin_count_;    // Σ c per bin over the static valid pixels
+  std::vector<double> bin_c2w2_;     // Σ c²·ω² per bin
+};
+
+}  // namespace scandiff::xray

@@ -1,0 +1,223 @@
+"""scandiff integrate against pyFAI (the oracle) and the Dioptas CeO2 reference pattern.
+
+pyFAI and fabio are optional: the comparisons skip when they are not importable. Images come from
+../shared/data/xray (skipped when absent) or are synthesised with numpy.
+"""
+import pathlib
+
+import numpy as np
+import pytest
+
+DIOPTAS = "xray/dioptas"
+
+
+def read_columns(path):
+    return np.loadtxt(path, comments="#")
+
+
+def median_rel(a, b):
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    keep = np.isfinite(a) & np.isfinite(b) & (np.abs(b) > 1e-12 * np.abs(b).max())
+    return float(np.median(np.abs(a[keep] - b[keep]) / np.abs(b[keep])))
+
+
+@pytest.fixture(scope="module")
+def pyfai():
+    return pytest.importorskip("pyFAI")
+
+
+@pytest.fixture(scope="module")
+def ceo2(shared_data):
+    folder = shared_data / DIOPTAS
+    tif = folder / "CeO2_Pilatus1M.tif"
+    if not tif.exists():
+        pytest.skip(f"{tif} not found")
+    tifffile = pytest.importorskip("tifffile")
+    return {"tif": tif, "poni": folder / "CeO2_Pilatus1M.poni", "xy": folder / "CeO2_Pilatus1M.xy",
+            "image": tifffile.imread(tif)}
+
+
+def test_dioptas_ceo2_reference(cli, ceo2, tmp_path):
+    """Dioptas's pattern: image flipped up-down, bbox, polarization 0.99, no mask, its own 1512 bins."""
+    ref = read_columns(ceo2["xy"])
+    step = (ref[-1, 0] - ref[0, 0]) / (len(ref) - 1)
+    lo, hi = ref[0, 0] - step / 2, ref[-1, 0] + step / 2
+    out = tmp_path / "ceo2.xy"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--flip-ud", "--unit", "2th_deg", "--method", "bbox",
+        "--polarization", "0.99", "--npt", len(ref), "--radial-range", f"{lo!r},{hi!r}", "-o", out)
+    got = read_columns(out)
+    assert got.shape == ref.shape
+    assert np.allclose(got[:, 0], ref[:, 0], atol=1e-3 * step)
+    err = median_rel(got[1:, 1], ref[1:, 1])  # bin 0 excluded (as in the reference spec)
+    assert err <= 1e-4, err
+
+
+@pytest.mark.parametrize("method", ["no", "bbox", "full"])
+@pytest.mark.parametrize("unit", ["2th_deg", "q_nm^-1", "q_A^-1", "r_mm"])
+def test_integrate1d_matches_pyfai(cli, ceo2, pyfai, tmp_path, method, unit):
+    ai = pyfai.load(str(ceo2["poni"]))
+    image = ceo2["image"]
+    res = ai.integrate1d(image, 800, unit=unit, method=(method, "csr", "cython"), polarization_factor=0.99,
+                         error_model="poisson")
+    out = tmp_path / "p.xy"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--unit", unit, "--method", method, "--npt", 800,
+        "--polarization", "0.99", "--error-model", "poisson", "-o", out)
+    got = read_columns(out)
+    tol = 1e-3 if method == "full" else 1e-4
+    assert median_rel(got[:, 0], res.radial) <= 1e-6
+    assert median_rel(got[:, 1], res.intensity) <= tol
+    assert median_rel(got[:, 2], res.sigma) <= tol
+
+
+@pytest.mark.parametrize("method", ["no", "bbox", "full"])
+@pytest.mark.parametrize("unit", ["2th_deg", "q_nm^-1", "r_mm"])
+def test_integrate2d_matches_pyfai(cli, ceo2, pyfai, tmp_path, method, unit):
+    ai = pyfai.load(str(ceo2["poni"]))
+    image = ceo2["image"]
+    res = ai.integrate2d(image, 300, 36, unit=unit, method=(method, "csr", "cython"), polarization_factor=0.99)
+    out = tmp_path / "c.dat"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--unit", unit, "--method", method, "--npt", 300,
+        "--npt-azim", 36, "--polarization", "0.99", "-o", out)
+    got = read_columns(out)
+    assert got.shape == (300, 37)
+    assert median_rel(got[:, 0], res.radial) <= 1e-6
+    tol = 1e-3 if method == "full" else 1e-4
+    mine = got[:, 1:].T  # (azim, rad) as pyFAI returns
+    valid = res.intensity != 0
+    assert median_rel(mine[valid], res.intensity[valid]) <= tol
+
+
+def test_azimuth_and_radial_ranges_match_pyfai(cli, ceo2, pyfai, tmp_path):
+    ai = pyfai.load(str(ceo2["poni"]))
+    res = ai.integrate1d(ceo2["image"], 400, unit="2th_deg", method=("bbox", "csr", "cython"),
+                         radial_range=(5, 25), azimuth_range=(-90, 60))
+    out = tmp_path / "r.xy"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--unit", "2th_deg", "--npt", 400,
+        "--radial-range", "5,25", "--azimuth-range", "-90,60", "-o", out)
+    got = read_columns(out)
+    assert median_rel(got[:, 0], res.radial) <= 1e-6
+    assert median_rel(got[:, 1], res.intensity) <= 1e-4
+
+
+def test_azimuthal_error_model_matches_pyfai(cli, ceo2, pyfai, tmp_path):
+    ai = pyfai.load(str(ceo2["poni"]))
+    res = ai.integrate1d(ceo2["image"], 500, unit="q_nm^-1", method=("no", "csr", "cython"),
+                         error_model="azimuthal")
+    out = tmp_path / "a.xy"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--npt", 500, "--method", "no",
+        "--error-model", "azimuthal", "-o", out)
+    got = read_columns(out)
+    assert median_rel(got[:, 1], res.intensity) <= 1e-4
+    assert median_rel(got[:, 2], res.sigma) <= 1e-3
+
+
+@pytest.mark.parametrize("method", ["no", "bbox", "full"])
+@pytest.mark.parametrize("npt_azim", [0, 18])
+def test_flat_plus_dark_integrates_to_one(cli, tmp_path, method, npt_azim):
+    """raw = flat + dark with random flat and dark: every bin is exactly 1 (pyFAI's flat-field test)."""
+    tifffile = pytest.importorskip("tifffile")
+    rng = np.random.default_rng(1)
+    shape = (120, 100)
+    flat = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    dark = rng.uniform(0, 10, shape).astype(np.float32)
+    raw = (flat.astype(np.float64) + dark).astype(np.float64)
+    for name, a in (("flat", flat), ("dark", dark), ("raw", raw)):
+        tifffile.imwrite(tmp_path / f"{name}.tif", a)
+    (tmp_path / "g.poni").write_text(
+        "poni_version: 2\nDetector: Detector\n"
+        'Detector_config: {"pixel1": 1e-4, "pixel2": 1e-4, "max_shape": null}\n'
+        "Distance: 0.05\nPoni1: 0.004\nPoni2: 0.006\nRot1: 0.02\nRot2: -0.01\nRot3: 0.3\nWavelength: 1e-10\n")
+    out = tmp_path / "o.txt"
+    cli("integrate", tmp_path / "raw.tif", "--poni", tmp_path / "g.poni", "--dark", tmp_path / "dark.tif",
+        "--flat", tmp_path / "flat.tif", "--no-solid-angle", "--method", method, "--npt", 50,
+        "--npt-azim", npt_azim, "--unit", "2th_deg", "-o", out)
+    values = read_columns(out)[:, 1:]
+    filled = values[values != 0]
+    assert filled.size > 0.5 * values.size
+    assert np.max(np.abs(filled - 1)) < 1e-6
+
+
+def test_series_one_output_per_image(cli, tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    rng = np.random.default_rng(2)
+    for k in range(3):
+        tifffile.imwrite(tmp_path / f"img_{k}.tif", rng.poisson(100, (64, 80)).astype(np.int32))
+    (tmp_path / "g.poni").write_text("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.05\nPoni1: 0.003\n"
+                                     "Poni2: 0.004\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n")
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    cli("integrate", *(tmp_path / f"img_{k}.tif" for k in range(3)), "--poni", tmp_path / "g.poni",
+        "--npt", 40, "--npt-azim", 8, "-o", outdir)
+    for k in range(3):
+        assert read_columns(outdir / f"img_{k}.dat").shape == (40, 9)
+
+
+def test_hdf5_output(cli, tmp_path):
+    h5py = pytest.importorskip("h5py")
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "img.tif", np.full((50, 60), 7, np.uint16))
+    (tmp_path / "g.poni").write_text("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.05\nPoni1: 0.002\n"
+                                     "Poni2: 0.003\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n")
+    cli("integrate", tmp_path / "img.tif", "--poni", tmp_path / "g.poni", "--npt", 30, "--no-solid-angle",
+        "--format", "h5", "-o", tmp_path / "img.h5")
+    with h5py.File(tmp_path / "img.h5", "r") as f:
+        intensity = f["azimuthal_integration/intensity/data"][()]
+        assert f["azimuthal_integration/count/data"].shape == (30,)
+        assert "CeO2" not in f["azimuthal_integration/metadatabundle/integration/poni"][()].decode()
+    assert intensity.shape == (30,)
+    assert np.allclose(intensity[intensity != 0], 7)
+
+
+# ---- bad input -------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_image(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "img.tif", np.ones((32, 40), np.float32))
+    good = ("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.05\nPoni1: 0.001\nPoni2: 0.002\n"
+            "Rot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n")
+    (tmp_path / "good.poni").write_text(good)
+    return tmp_path, good
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("PixelSize1: 1e-4\nPixelSize2: 1e-4\nPoni1: 0\nPoni2: 0\nRot1: 0\nRot2: 0\nRot3: 0\n", "Distance"),
+    ("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: -1\nPoni1: 0\nPoni2: 0\nRot1: 0\nRot2: 0\nRot3: 0\n", "Distance"),
+    ("PixelSize1: abc\nPixelSize2: 1e-4\nDistance: 0.1\nPoni1: 0\nPoni2: 0\nRot1: 0\nRot2: 0\nRot3: 0\n", "PixelSize1"),
+    ("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.1\nPoni1: 0\nPoni2: 0\nRot1: 70\nRot2: 0\nRot3: 0\n", "Rot1"),
+    ('poni_version: 2\nDetector_config: {"pixel1": 1e-4\nDistance: 0.1\n', "JSON"),
+])
+def test_malformed_poni_is_a_clear_error(cli, small_image, text, needle):
+    folder, _ = small_image
+    (folder / "bad.poni").write_text(text)
+    proc = cli("integrate", folder / "img.tif", "--poni", folder / "bad.poni", "-o", folder / "x.xy", check=False)
+    assert proc.returncode in (2, 3)
+    assert needle in proc.stderr and "bad.poni" in proc.stderr
+
+
+def test_mask_of_wrong_shape_is_refused(cli, small_image):
+    tifffile = pytest.importorskip("tifffile")
+    folder, _ = small_image
+    tifffile.imwrite(folder / "mask.tif", np.zeros((10, 10), np.uint8))
+    proc = cli("integrate", folder / "img.tif", "--poni", folder / "good.poni", "--mask", folder / "mask.tif",
+               "-o", folder / "x.xy", check=False)
+    assert proc.returncode == 2
+    assert "mask" in proc.stderr and "(10, 10)" in proc.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--npt", "0"], "npt"),
+    (["--npt", "100000000"], "npt"),
+    (["--npt-azim", "-3"], "npt_azim"),
+    (["--unit", "furlongs"], "unit"),
+    (["--method", "magic"], "splitting"),
+    (["--radial-range", "3,3"], "radial range"),
+    (["--polarization", "2"], "polarization"),
+])
+def test_bad_parameters_are_refused(cli, small_image, args, needle):
+    folder, _ = small_image
+    proc = cli("integrate", folder / "img.tif", "--poni", folder / "good.poni", *args, "-o", folder / "x.xy",
+               check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert needle in proc.stderr
