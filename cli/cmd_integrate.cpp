@@ -137,6 +137,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   tbb::task_arena arena(global.threads > 0 ? global.threads : tbb::task_arena::automatic);
   std::unique_ptr<xray::AzimuthalIntegrator> integrator;
   double seconds = 0;
+  xray::IntegrationResult r;  // reused from image to image
   for (const std::string& input : a.inputs) {
     const Array image = load_image(input);
     if (!integrator || integrator->rows() != image.shape(0) || integrator->cols() != image.shape(1)) {
@@ -146,8 +147,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                 integrator->matrix().value.size());
     }
     const auto t0 = std::chrono::steady_clock::now();
-    xray::IntegrationResult r;
-    arena.execute([&] { r = integrator->integrate(image, corr); });
+    arena.execute([&] { integrator->integrate(image, corr, r); });
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     header.source = input;
     if (a.format == "text") {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numbers>
 
 #include <fmt/format.h>
@@ -331,66 +332,117 @@ void AzimuthalIntegrator::build(const DetectorGeometry& g) {
   });
 }
 
+namespace {
+
+// Σ v[e]·x[col[e]] over one matrix row, four independent partial sums (the order is fixed, so the
+// result does not depend on threads).
+inline double row_dot(const float* val, const std::int32_t* col, std::int64_t e0, std::int64_t e1, const float* x) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::int64_t e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    s0 += static_cast<double>(val[e]) * x[col[e]];
+    s1 += static_cast<double>(val[e + 1]) * x[col[e + 1]];
+    s2 += static_cast<double>(val[e + 2]) * x[col[e + 2]];
+    s3 += static_cast<double>(val[e + 3]) * x[col[e + 3]];
+  }
+  for (; e < e1; ++e) s0 += static_cast<double>(val[e]) * x[col[e]];
+  return (s0 + s1) + (s2 + s3);
+}
+
+}  // namespace
+
+std::vector<float> AzimuthalIntegrator::take_buffer() const {
+  std::lock_guard lock(pool_mutex_);
+  if (pool_.empty()) return std::vector<float>(static_cast<std::size_t>(rows_ * cols_));
+  std::vector<float> b = std::move(pool_.back());
+  pool_.pop_back();
+  return b;
+}
+
+void AzimuthalIntegrator::give_buffer(std::vector<float> buffer) const {
+  std::lock_guard lock(pool_mutex_);
+  if (pool_.size() < 8) pool_.push_back(std::move(buffer));
+}
+
 IntegrationResult AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& corr) const {
-  const std::vector<float> raw = as_float(frame, rows_, cols_, "frame");
+  IntegrationResult res;
+  integrate(frame, corr, res);
+  return res;
+}
+
+void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& corr, IntegrationResult& res) const {
+  if (frame.rank() != 2 || frame.shape(0) != rows_ || frame.shape(1) != cols_)
+    throw InvalidArgument(fmt::format("frame has shape {}; the detector is ({}, {})", shape_string(frame.shape()),
+                                      rows_, cols_));
+  const Array input = frame.is_contiguous() ? frame : frame.copy();
   std::vector<float> dark;
   if (!corr.dark.empty()) dark = as_float(corr.dark, rows_, cols_, "dark");
-  const auto N = raw.size();
+  const auto N = static_cast<std::size_t>(rows_ * cols_);
   const bool poisson = corr.error_model == ErrorModel::poisson;
   const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
+  const bool checks = corr.dummy || corr.valid_min || corr.valid_max;
 
-  // Pass 1 (per pixel): signal x = raw − dark, Poisson variance, validity.
-  std::vector<float> signal(N), variance(poisson ? N : 0);
-  std::vector<std::uint8_t> invalid(N, 0);
+  // Pass 1 (per pixel, in the input's dtype): signal x = raw − dark in float32 (pyFAI's), NaN for
+  // invalid pixels; the Poisson variance max(1, raw) (+ dark).
+  std::vector<float> signal = take_buffer();
+  std::vector<float> variance(poisson ? N : 0);
   std::atomic<std::int64_t> n_invalid{0};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
-    std::int64_t bad = 0;
-    for (std::size_t p = r.begin(); p < r.end(); ++p) {
-      const float v = raw[p];
-      bool ok = !std::isnan(v);
-      if (ok && corr.dummy)
-        ok = corr.delta_dummy == 0 ? v != *corr.dummy : std::abs(v - *corr.dummy) > corr.delta_dummy;
-      if (ok && corr.valid_min) ok = v >= *corr.valid_min;
-      if (ok && corr.valid_max) ok = v <= *corr.valid_max;
-      float x = dark.empty() ? v : v - dark[p];
-      float var = 0;
-      if (poisson) var = std::max(1.0f, v) + (dark.empty() ? 0.0f : dark[p]);
-      if (!std::isfinite(x) || !std::isfinite(var)) ok = false;
-      if (!ok) {
-        x = 0, var = 0, invalid[p] = 1, ++bad;
+  visit_dtype(input.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* raw = reinterpret_cast<const T*>(input.bytes());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, 1 << 15), [&](const tbb::blocked_range<std::size_t>& r) {
+      std::int64_t bad = 0;
+      for (std::size_t p = r.begin(); p < r.end(); ++p) {
+        const float v = static_cast<float>(raw[p]);
+        float x = dark.empty() ? v : v - dark[p];
+        bool ok = std::isfinite(x);
+        if (checks) {
+          if (ok && corr.dummy)
+            ok = corr.delta_dummy == 0 ? v != *corr.dummy : std::abs(v - *corr.dummy) > corr.delta_dummy;
+          if (ok && corr.valid_min) ok = v >= *corr.valid_min;
+          if (ok && corr.valid_max) ok = v <= *corr.valid_max;
+        }
+        if (poisson) {
+          const float var = std::max(1.0f, v) + (dark.empty() ? 0.0f : dark[p]);
+          ok = ok && std::isfinite(var);
+          variance[p] = ok ? var : 0.0f;
+        }
+        if (!ok) {
+          x = std::numeric_limits<float>::quiet_NaN();
+          ++bad;
+        }
+        signal[p] = x;
       }
-      signal[p] = x;
-      if (poisson) variance[p] = var;
-    }
-    if (bad) n_invalid += bad;
+      if (bad) n_invalid += bad;
+    });
   });
   const bool any_invalid = n_invalid.load() > 0;
 
   // Pass 2 (per bin): sums over the matrix row.
   const std::int64_t n_bins = csr_.rows;
   const auto B = static_cast<std::size_t>(n_bins);
-  IntegrationResult res;
   res.intensity.resize(B);
-  res.sum_signal.resize(B);
-  res.sum_normalization.resize(B);
-  res.count.resize(B);
-  if (corr.error_model != ErrorModel::none) res.sigma.resize(B);
+  res.sum_signal.resize(corr.keep_sums ? B : 0);
+  res.sum_normalization.resize(corr.keep_sums ? B : 0);
+  res.count.resize(corr.keep_sums ? B : 0);
+  res.sigma.resize(corr.error_model != ErrorModel::none ? B : 0);
   const float* val = csr_.value.data();
   const std::int32_t* col = csr_.column.data();
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_bins, 64), [&](const tbb::blocked_range<std::int64_t>& r) {
+  const float* x = signal.data();
+  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_bins, 16), [&](const tbb::blocked_range<std::int64_t>& r) {
     for (std::int64_t b = r.begin(); b < r.end(); ++b) {
       const auto bb = static_cast<std::size_t>(b);
       const std::int64_t e0 = csr_.row_start[bb], e1 = csr_.row_start[bb + 1];
-      double s = 0, n = bin_norm_[bb], c = bin_count_[bb], var = 0;
+      double s = 0, n = bin_norm_[bb], c = corr.keep_sums ? bin_count_[bb] : 0, var = 0;
       if (!any_invalid) {
-        for (std::int64_t e = e0; e < e1; ++e) s += static_cast<double>(val[e]) * signal[static_cast<std::size_t>(col[e])];
+        s = row_dot(val, col, e0, e1, x);
       } else {
         n = 0, c = 0;
         for (std::int64_t e = e0; e < e1; ++e) {
           const auto p = static_cast<std::size_t>(col[e]);
-          if (invalid[p]) continue;
+          if (std::isnan(x[p])) continue;
           const double v = val[e];
-          s += v * signal[p], n += v * norm_[p], c += v;
+          s += v * x[p], n += v * norm_[p], c += v;
         }
       }
       if (poisson) {
@@ -403,19 +455,22 @@ IntegrationResult AzimuthalIntegrator::integrate(const Array& frame, const Frame
         const double mean = s / n;
         for (std::int64_t e = e0; e < e1; ++e) {
           const auto p = static_cast<std::size_t>(col[e]);
-          if (invalid[p]) continue;
+          if (std::isnan(x[p])) continue;
           const double v = val[e];
-          const double dev = signal[p] - norm_[p] * mean;
+          const double dev = x[p] - norm_[p] * mean;
           var += v * v * dev * dev;
         }
       }
-      res.sum_signal[bb] = s;
-      res.sum_normalization[bb] = n;
-      res.count[bb] = c;
+      if (corr.keep_sums) {
+        res.sum_signal[bb] = s;
+        res.sum_normalization[bb] = n;
+        res.count[bb] = c;
+      }
       res.intensity[bb] = n != 0 ? s / n : corr.empty;
       if (!res.sigma.empty()) res.sigma[bb] = n != 0 ? std::sqrt(var) / n : corr.empty;
     }
   });
+  give_buffer(std::move(signal));
 
   const double scale = unit_scale(setup_.unit);
   const std::int64_t bins0 = setup_.npt_rad;
@@ -428,8 +483,9 @@ IntegrationResult AzimuthalIntegrator::integrate(const Array& frame, const Frame
     res.azimuthal.resize(static_cast<std::size_t>(setup_.npt_azim));
     for (std::int64_t k = 0; k < setup_.npt_azim; ++k)
       res.azimuthal[static_cast<std::size_t>(k)] = (azim_min_ + (static_cast<double>(k) + 0.5) * delta1) * 180.0 / pi;
+  } else {
+    res.azimuthal.clear();
   }
-  return res;
 }
 
 }  // namespace scandiff::xray

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <utility>
@@ -60,6 +61,7 @@ struct FrameCorrections {
   std::optional<float> valid_max;      // raw values above are invalid
   ErrorModel error_model = ErrorModel::none;
   float empty = 0;                     // value of bins without any valid pixel
+  bool keep_sums = true;               // also return sum_signal, sum_normalization and count
 };
 
 struct IntegrationResult {
@@ -68,7 +70,8 @@ struct IntegrationResult {
   // 1D: npt_rad values; 2D: npt_azim × npt_rad, C order (azimuth, radial) as pyFAI returns.
   std::vector<double> intensity;
   std::vector<double> sigma;  // same shape as intensity when an error model is set, else empty
-  std::vector<double> sum_signal, sum_normalization, count;  // per bin, same shape
+  // Per bin, same shape (empty unless FrameCorrections::keep_sums): Σ c·x, Σ c·ω, Σ c.
+  std::vector<double> sum_signal, sum_normalization, count;
 };
 
 // The CSR matrix in the layout of the output (1D: npt_rad rows; 2D: row = azim·npt_rad + rad).
@@ -97,9 +100,14 @@ class AzimuthalIntegrator {
   // Integrates one (rows, cols) frame of any numeric dtype (converted to float32 as pyFAI does).
   // Parallel over bins with TBB; the result does not depend on the thread count.
   IntegrationResult integrate(const Array& frame, const FrameCorrections& corrections = {}) const;
+  // The same into `out`, reusing its vectors' memory (for series of frames).
+  void integrate(const Array& frame, const FrameCorrections& corrections, IntegrationResult& out) const;
 
  private:
   void build(const DetectorGeometry& geometry);
+  // Per-frame float32 scratch (rows·cols), reused across calls; thread-safe.
+  std::vector<float> take_buffer() const;
+  void give_buffer(std::vector<float> buffer) const;
 
   IntegrationSetup setup_;
   std::int64_t rows_ = 0, cols_ = 0;
@@ -109,6 +117,8 @@ class AzimuthalIntegrator {
   std::vector<double> bin_norm_;     // Σ c·ω per bin over the static valid pixels
   std::vector<double> bin_count_;    // Σ c per bin over the static valid pixels
   std::vector<double> bin_c2w2_;     // Σ c²·ω² per bin
+  mutable std::mutex pool_mutex_;
+  mutable std::vector<std::vector<float>> pool_;
 };
 
 }  // namespace scandiff::xray
