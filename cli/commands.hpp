@@ -39,6 +39,7 @@ void register_calibrate(CLI::App& app, const GlobalOptions& global);
 void register_calibrate_origin(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_probe(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_bad_pixels(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_xray(CLI::App& calibrate, const GlobalOptions& global);
 void register_virtual(CLI::App& app, const GlobalOptions& global);
 void register_com(CLI::App& app, const GlobalOptions& global);
 void register_convert(CLI::App& app, const GlobalOptions& global);

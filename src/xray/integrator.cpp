@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <tuple>
+#include <utility>
 #include <numbers>
 
 #include <fmt/format.h>
@@ -314,6 +316,37 @@ void AzimuthalIntegrator::build(const DetectorGeometry& g) {
     std::vector<Entry>().swap(chunk);
   }
 
+  // Memory order of the per-frame signal: the pixels in the order of the first bin they feed, so
+  // that a bin's entries (and its neighbours') read nearby memory instead of a whole ring of the
+  // image. Columns are renumbered to these positions and sorted within each row.
+  {
+    std::vector<std::int32_t> position(N, -1);
+    std::vector<std::int32_t> order;
+    order.reserve(N);
+    for (std::size_t e = 0; e < nnz; ++e) {
+      const auto p = static_cast<std::size_t>(csr_.column[e]);
+      if (position[p] < 0) {
+        position[p] = static_cast<std::int32_t>(order.size());
+        order.push_back(static_cast<std::int32_t>(p));
+      }
+      csr_.column[e] = position[p];
+    }
+    tbb::parallel_for(std::int64_t{0}, n_bins, [&](std::int64_t b) {
+      const auto e0 = static_cast<std::size_t>(csr_.row_start[static_cast<std::size_t>(b)]);
+      const auto e1 = static_cast<std::size_t>(csr_.row_start[static_cast<std::size_t>(b) + 1]);
+      std::vector<std::pair<std::int32_t, float>> row;
+      row.reserve(e1 - e0);
+      for (std::size_t e = e0; e < e1; ++e) row.emplace_back(csr_.column[e], csr_.value[e]);
+      std::sort(row.begin(), row.end());
+      for (std::size_t e = e0; e < e1; ++e) std::tie(csr_.column[e], csr_.value[e]) = row[e - e0];
+    });
+    std::vector<float> norm(order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) norm[k] = norm_[static_cast<std::size_t>(order[k])];
+    norm_ = std::move(norm);
+    csr_.cols = static_cast<std::int64_t>(order.size());
+    csr_.pixel = std::move(order);
+  }
+
   // Static per-bin sums over the valid pixels: Σ c·ω, Σ c, Σ c²·ω².
   bin_norm_.assign(static_cast<std::size_t>(n_bins), 0);
   bin_count_.assign(static_cast<std::size_t>(n_bins), 0);
@@ -353,7 +386,7 @@ inline double row_dot(const float* val, const std::int32_t* col, std::int64_t e0
 
 std::vector<float> AzimuthalIntegrator::take_buffer() const {
   std::lock_guard lock(pool_mutex_);
-  if (pool_.empty()) return std::vector<float>(static_cast<std::size_t>(rows_ * cols_));
+  if (pool_.empty()) return std::vector<float>(static_cast<std::size_t>(csr_.cols));
   std::vector<float> b = std::move(pool_.back());
   pool_.pop_back();
   return b;
@@ -377,7 +410,8 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
   const Array input = frame.is_contiguous() ? frame : frame.copy();
   std::vector<float> dark;
   if (!corr.dark.empty()) dark = as_float(corr.dark, rows_, cols_, "dark");
-  const auto N = static_cast<std::size_t>(rows_ * cols_);
+  const auto N = static_cast<std::size_t>(csr_.cols);  // pixels feeding at least one bin
+  const std::int32_t* pixel = csr_.pixel.data();
   const bool poisson = corr.error_model == ErrorModel::poisson;
   const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
   const bool checks = corr.dummy || corr.valid_min || corr.valid_max;
@@ -392,7 +426,8 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
     const T* raw = reinterpret_cast<const T*>(input.bytes());
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, 1 << 15), [&](const tbb::blocked_range<std::size_t>& r) {
       std::int64_t bad = 0;
-      for (std::size_t p = r.begin(); p < r.end(); ++p) {
+      for (std::size_t k = r.begin(); k < r.end(); ++k) {
+        const auto p = static_cast<std::size_t>(pixel[k]);
         const float v = static_cast<float>(raw[p]);
         float x = dark.empty() ? v : v - dark[p];
         bool ok = std::isfinite(x);
@@ -405,13 +440,13 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
         if (poisson) {
           const float var = std::max(1.0f, v) + (dark.empty() ? 0.0f : dark[p]);
           ok = ok && std::isfinite(var);
-          variance[p] = ok ? var : 0.0f;
+          variance[k] = ok ? var : 0.0f;
         }
         if (!ok) {
           x = std::numeric_limits<float>::quiet_NaN();
           ++bad;
         }
-        signal[p] = x;
+        signal[k] = x;
       }
       if (bad) n_invalid += bad;
     });

@@ -75,11 +75,14 @@ struct IntegrationResult {
 };
 
 // The CSR matrix in the layout of the output (1D: npt_rad rows; 2D: row = azim·npt_rad + rad).
+// Columns are the pixels that feed at least one bin, in the order of the first bin they feed
+// (memory locality when a frame is applied): column k is image pixel pixel[k] = i·cols + j.
 struct CsrMatrix {
   std::int64_t rows = 0, cols = 0;
   std::vector<std::int64_t> row_start;  // rows + 1 offsets into `column` / `value`
-  std::vector<std::int32_t> column;     // pixel index i·cols + j
+  std::vector<std::int32_t> column;     // column index, ascending within a row
   std::vector<float> value;             // fraction of the pixel in the bin
+  std::vector<std::int32_t> pixel;      // cols image pixel indices
 };
 
 class AzimuthalIntegrator {
@@ -113,7 +116,7 @@ class AzimuthalIntegrator {
   std::int64_t rows_ = 0, cols_ = 0;
   double rad_min_ = 0, rad_max_ = 0, azim_min_ = 0, azim_max_ = 0;
   CsrMatrix csr_;
-  std::vector<float> norm_;          // static ω per pixel (flat · P · Ω · factor), 0 if invalid
+  std::vector<float> norm_;          // static ω per matrix column (flat · P · Ω · factor)
   std::vector<double> bin_norm_;     // Σ c·ω per bin over the static valid pixels
   std::vector<double> bin_count_;    // Σ c per bin over the static valid pixels
   std::vector<double> bin_c2w2_;     // Σ c²·ω² per bin
