@@ -464,7 +464,7 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
   const float* val = csr_.value.data();
   const std::int32_t* col = csr_.column.data();
   const float* x = signal.data();
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_bins, 16), [&](const tbb::blocked_range<std::int64_t>& r) {
+  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_bins, 256), [&](const tbb::blocked_range<std::int64_t>& r) {
     for (std::int64_t b = r.begin(); b < r.end(); ++b) {
       const auto bb = static_cast<std::size_t>(b);
       const std::int64_t e0 = csr_.row_start[bb], e1 = csr_.row_start[bb + 1];
