@@ -43,6 +43,7 @@ struct IntegrateArgs {
   double normalization = 1;
   std::vector<double> radial_range, azimuth_range;
   std::string error_model = "none";
+  std::vector<double> percentile;
   std::optional<double> dummy;
   double delta_dummy = 0;
   bool flip_ud = false;
@@ -133,6 +134,10 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   header.polarization_factor = a.polarization;
   header.normalization_factor = a.normalization;
   header.error_model = a.error_model;
+  if (!a.percentile.empty())
+    header.filter = a.percentile.size() == 1 ? fmt::format("quantile {}%", a.percentile[0])
+                                             : fmt::format("mean of quantiles {}%..{}%", a.percentile[0], a.percentile[1]);
+  if (a.percentile.size() > 2) throw InvalidArgument("--percentile: expected P or LO,HI");
 
   tbb::task_arena arena(global.threads > 0 ? global.threads : tbb::task_arena::automatic);
   std::unique_ptr<xray::AzimuthalIntegrator> integrator;
@@ -147,7 +152,12 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                 integrator->matrix().value.size());
     }
     const auto t0 = std::chrono::steady_clock::now();
-    arena.execute([&] { integrator->integrate(image, corr, r); });
+    if (a.percentile.empty()) {
+      arena.execute([&] { integrator->integrate(image, corr, r); });
+    } else {
+      const double lo = a.percentile.front() / 100, hi = a.percentile.back() / 100;
+      arena.execute([&] { r = integrator->median_filter(image, corr, std::min(lo, hi), std::max(lo, hi)); });
+    }
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     header.source = input;
     if (a.format == "text") {
@@ -206,6 +216,10 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
       ->expected(2);
   cmd->add_option("--error-model", a->error_model, "none, poisson or azimuthal (adds a sigma column)")
       ->capture_default_str();
+  cmd->add_option("--percentile", a->percentile,
+                  "median filter along the azimuth instead of the mean: P (50 = weighted median) or LO,HI "
+                  "(mean between the two quantiles), pyFAI's medfilt1d_ng")
+      ->delimiter(',');
   cmd->add_option("--dummy", a->dummy, "pixel value marking invalid pixels");
   cmd->add_option("--delta-dummy", a->delta_dummy, "tolerance on --dummy")->capture_default_str();
   cmd->add_flag("--flip-ud", a->flip_ud,

@@ -403,7 +403,8 @@ IntegrationResult AzimuthalIntegrator::integrate(const Array& frame, const Frame
   return res;
 }
 
-void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& corr, IntegrationResult& res) const {
+bool AzimuthalIntegrator::preprocess(const Array& frame, const FrameCorrections& corr, std::vector<float>& signal,
+                                     std::vector<float>& variance) const {
   if (frame.rank() != 2 || frame.shape(0) != rows_ || frame.shape(1) != cols_)
     throw InvalidArgument(fmt::format("frame has shape {}; the detector is ({}, {})", shape_string(frame.shape()),
                                       rows_, cols_));
@@ -413,13 +414,12 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
   const auto N = static_cast<std::size_t>(csr_.cols);  // pixels feeding at least one bin
   const std::int32_t* pixel = csr_.pixel.data();
   const bool poisson = corr.error_model == ErrorModel::poisson;
-  const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
   const bool checks = corr.dummy || corr.valid_min || corr.valid_max;
 
   // Pass 1 (per pixel, in the input's dtype): signal x = raw − dark in float32 (pyFAI's), NaN for
   // invalid pixels; the Poisson variance max(1, raw) (+ dark).
-  std::vector<float> signal = take_buffer();
-  std::vector<float> variance(poisson ? N : 0);
+  signal.resize(N);
+  variance.resize(poisson ? N : 0);
   std::atomic<std::int64_t> n_invalid{0};
   visit_dtype(input.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -451,7 +451,14 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
       if (bad) n_invalid += bad;
     });
   });
-  const bool any_invalid = n_invalid.load() > 0;
+  return n_invalid.load() > 0;
+}
+
+void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& corr, IntegrationResult& res) const {
+  const bool poisson = corr.error_model == ErrorModel::poisson;
+  const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
+  std::vector<float> signal = take_buffer(), variance;
+  const bool any_invalid = preprocess(frame, corr, signal, variance);
 
   // Pass 2 (per bin): sums over the matrix row.
   const std::int64_t n_bins = csr_.rows;
@@ -506,7 +513,10 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
     }
   });
   give_buffer(std::move(signal));
+  fill_positions(res);
+}
 
+void AzimuthalIntegrator::fill_positions(IntegrationResult& res) const {
   const double scale = unit_scale(setup_.unit);
   const std::int64_t bins0 = setup_.npt_rad;
   const double delta0 = (rad_max_ - rad_min_) / static_cast<double>(bins0);
@@ -521,6 +531,77 @@ void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& 
   } else {
     res.azimuthal.clear();
   }
+}
+
+IntegrationResult AzimuthalIntegrator::median_filter(const Array& frame, const FrameCorrections& corr, double q_min,
+                                                     double q_max) const {
+  if (!(q_min >= 0 && q_min <= q_max && q_max <= 1))
+    throw InvalidArgument(fmt::format("quantiles ({}, {}): expected 0 <= low <= high <= 1", q_min, q_max));
+  const bool poisson = corr.error_model == ErrorModel::poisson;
+  const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
+  std::vector<float> signal = take_buffer(), variance;
+  preprocess(frame, corr, signal, variance);
+  const auto B = static_cast<std::size_t>(csr_.rows);
+  IntegrationResult res;
+  res.intensity.assign(B, corr.empty);
+  if (corr.keep_sums) {
+    res.sum_signal.assign(B, 0);
+    res.sum_normalization.assign(B, 0);
+    res.count.assign(B, 0);
+  }
+  if (corr.error_model != ErrorModel::none) res.sigma.assign(B, corr.empty);
+  struct Item {
+    float value, sig, var, norm;  // x/ω, c·x, c²·σ², c·ω (float32, as pyFAI sorts them)
+  };
+  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, csr_.rows, 16), [&](const tbb::blocked_range<std::int64_t>& r) {
+    std::vector<Item> items;
+    for (std::int64_t b = r.begin(); b < r.end(); ++b) {
+      const auto bb = static_cast<std::size_t>(b);
+      items.clear();
+      for (std::int64_t e = csr_.row_start[bb]; e < csr_.row_start[bb + 1]; ++e) {
+        const auto k = static_cast<std::size_t>(csr_.column[static_cast<std::size_t>(e)]);
+        const float x = signal[k];
+        if (std::isnan(x)) continue;
+        const float c = csr_.value[static_cast<std::size_t>(e)];
+        items.push_back({x / norm_[k], x * c, poisson ? variance[k] * c * c : 0.0f, norm_[k] * c});
+      }
+      if (items.empty()) continue;
+      std::sort(items.begin(), items.end(), [](const Item& a, const Item& b2) {
+        return a.value != b2.value ? a.value < b2.value : a.sig < b2.sig;
+      });
+      double total = 0;
+      for (const Item& it : items) total += it.norm;
+      double lower = 0, s = 0, n = 0, c2w2 = 0, var = 0, cnt = 0;
+      std::vector<const Item*> kept;
+      for (const Item& it : items) {
+        const double upper = lower + it.norm;
+        if (upper >= q_min * total && lower <= q_max * total) {
+          s += it.sig, n += it.norm, var += it.var, c2w2 += static_cast<double>(it.norm) * it.norm, cnt += 1;
+          if (azimuthal) kept.push_back(&it);
+        }
+        lower = upper;
+      }
+      if (n == 0) continue;
+      const double mean = s / n;
+      if (azimuthal) {
+        var = 0;
+        for (const Item* it : kept) {
+          const double d = it->sig - it->norm * mean;  // c·(x − ω·I)
+          var += d * d;
+        }
+      }
+      res.intensity[bb] = mean;
+      if (!res.sigma.empty()) res.sigma[bb] = std::sqrt(var) / n;
+      if (corr.keep_sums) {
+        res.sum_signal[bb] = s;
+        res.sum_normalization[bb] = n;
+        res.count[bb] = cnt;
+      }
+    }
+  });
+  give_buffer(std::move(signal));
+  fill_positions(res);
+  return res;
 }
 
 }  // namespace scandiff::xray

@@ -54,6 +54,7 @@ std::string format_pattern(const IntegrationResult& r, const PatternHeader& h) {
   s += fmt::format("# Normalization factor: {}\n", h.normalization_factor);
   s += fmt::format("# Pixel splitting: {}\n", h.splitting);
   s += fmt::format("# Error model: {}\n", h.error_model);
+  if (!h.filter.empty()) s += fmt::format("# Azimuthal filter: {}\n", h.filter);
   if (!h.source.empty()) s += fmt::format("# --> {}\n", h.source);
 
   const bool two_d = !r.azimuthal.empty();

@@ -211,3 +211,22 @@ TEST(XrayIntegrator, BadParametersAreRefused) {
   const AzimuthalIntegrator ai(g, s);
   EXPECT_THROW(ai.integrate(Array(DType::f32, {H + 1, W})), InvalidArgument);
 }
+
+TEST(XrayIntegrator, MedianFilterIgnoresOutliers) {
+  IntegrationSetup s;
+  s.npt_rad = 8;
+  s.splitting = Splitting::no;
+  s.solid_angle = false;
+  const AzimuthalIntegrator ai(DetectorGeometry(small_poni(), H, W), s);
+  Array img = filled(3.0f);
+  for (std::int64_t p = 0; p < H * W; p += 7) img.data<float>()[p] = 1e6f;  // 1 pixel in 7 is hot
+  const IntegrationResult mean = ai.integrate(img);
+  const IntegrationResult median = ai.median_filter(img, {}, 0.5, 0.5);
+  const IntegrationResult iqr = ai.median_filter(img, {}, 0.25, 0.75);
+  for (std::size_t b = 0; b < median.intensity.size(); ++b) {
+    EXPECT_DOUBLE_EQ(median.intensity[b], 3.0);
+    EXPECT_DOUBLE_EQ(iqr.intensity[b], 3.0);
+    EXPECT_GT(mean.intensity[b], 1000.0);
+  }
+  EXPECT_THROW(ai.median_filter(img, {}, 0.8, 0.2), InvalidArgument);
+}

@@ -112,6 +112,26 @@ def test_azimuthal_error_model_matches_pyfai(cli, ceo2, pyfai, tmp_path):
     assert median_rel(got[:, 2], res.sigma) <= 1e-3
 
 
+@pytest.mark.parametrize("method", ["no", "bbox"])
+@pytest.mark.parametrize("percentile", [(50,), (25, 75)])
+def test_median_filter_matches_pyfai(cli, ceo2, pyfai, tmp_path, method, percentile):
+    ai = pyfai.load(str(ceo2["poni"]))
+    image = ceo2["image"].astype(np.float32)
+    p = percentile[0] if len(percentile) == 1 else percentile
+    res = ai.medfilt1d_ng(image, 500, unit="2th_deg", method=(method, "csr", "cython"), percentile=p,
+                          polarization_factor=0.99, error_model="poisson")
+    out = tmp_path / "m.xy"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--unit", "2th_deg", "--npt", 500, "--method", method,
+        "--percentile", ",".join(map(str, percentile)), "--polarization", "0.99", "--error-model", "poisson",
+        "-o", out)
+    got = read_columns(out)
+    assert median_rel(got[:, 0], res.radial) <= 1e-6
+    assert median_rel(got[:, 1], res.intensity) <= 1e-4
+    # For a quantile range pyFAI's sigma is ~0.2% larger than Σc²σ² over the entries we keep (it
+    # reports ~2 fewer kept pixels per bin yet a larger variance); not resolved, hence 3e-3 there.
+    assert median_rel(got[:, 2], res.sigma) <= (1e-3 if len(percentile) == 1 else 3e-3)
+
+
 @pytest.mark.parametrize("method", ["no", "bbox", "full"])
 @pytest.mark.parametrize("npt_azim", [0, 18])
 def test_flat_plus_dark_integrates_to_one(cli, tmp_path, method, npt_azim):

@@ -106,11 +106,26 @@ class AzimuthalIntegrator {
   // The same into `out`, reusing its vectors' memory (for series of frames).
   void integrate(const Array& frame, const FrameCorrections& corrections, IntegrationResult& out) const;
 
+  // Quantile filter along the azimuth (pyFAI's medfilt1d_ng rule, for any splitting and in 2D
+  // too): the entries of each bin are sorted by corrected intensity x/ω (ties by c·x), the
+  // cumulative Σ c·ω gives each entry the span [lower, upper); the entries with upper >= q_min·total
+  // and lower <= q_max·total are kept and I = Σ c·x / Σ c·ω over them (q_min = q_max = 0.5: the
+  // weighted median; (0.25, 0.75): the mean of the second and third quartiles). sigma (with an
+  // error model) = √(Σ c²σ²) / Σ c·ω over the kept entries; with the azimuthal model σ² is
+  // (x − ω·I)². InvalidArgument unless 0 <= q_min <= q_max <= 1.
+  IntegrationResult median_filter(const Array& frame, const FrameCorrections& corrections, double q_min = 0.5,
+                                  double q_max = 0.5) const;
+
  private:
   void build(const DetectorGeometry& geometry);
   // Per-frame float32 scratch (rows·cols), reused across calls; thread-safe.
   std::vector<float> take_buffer() const;
   void give_buffer(std::vector<float> buffer) const;
+  // Pass 1 of a frame: signal x = raw − dark per matrix column (NaN where invalid), Poisson
+  // variance when asked; returns whether any pixel is invalid.
+  bool preprocess(const Array& frame, const FrameCorrections& corrections, std::vector<float>& signal,
+                  std::vector<float>& variance) const;
+  void fill_positions(IntegrationResult& out) const;
 
   IntegrationSetup setup_;
   std::int64_t rows_ = 0, cols_ = 0;

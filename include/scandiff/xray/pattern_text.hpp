@@ -21,6 +21,7 @@ struct PatternHeader {
   std::optional<double> polarization_factor;
   double normalization_factor = 1;
   std::string error_model = "none";
+  std::string filter;  // e.g. "quantile 50%" for a median filter; empty for the mean
   std::string source;  // the integrated image file, written as "--> <source>"
 };
 
