@@ -13,10 +13,13 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "commands.hpp"
+#include "input_options.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/core/log.hpp"
+#include "scandiff/engine/run.hpp"
 #include "scandiff/io/tiff.hpp"
+#include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 #include "scandiff/xray/pattern_text.hpp"
 
@@ -48,6 +51,7 @@ struct IntegrateArgs {
   double delta_dummy = 0;
   bool flip_ud = false;
   std::optional<int> orientation;
+  bool scan = false;
 };
 
 // One image as a (rows, cols) array. The single place images are read (TIFF for now).
@@ -139,6 +143,35 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                                              : fmt::format("mean of quantiles {}%..{}%", a.percentile[0], a.percentile[1]);
   if (a.percentile.size() > 2) throw InvalidArgument("--percentile: expected P or LO,HI");
 
+  if (a.scan) {
+    // A 4D dataset: one pass of the engine, a 1D profile per scan position, one EMD file.
+    if (a.inputs.size() != 1) throw InvalidArgument("--scan: give one dataset");
+    if (a.npt_azim > 0) throw InvalidArgument("--scan: per-position 2D cakes are not supported; use --npt-azim 0");
+    if (!a.percentile.empty()) throw InvalidArgument("--scan: --percentile is not supported for scans");
+    InputOptions in;
+    in.path = a.inputs[0];
+    auto source = in.open();
+    const io::DatasetInfo& info = source->info();
+    const xray::DetectorGeometry geometry(poni, info.frame_y, info.frame_x);
+    std::shared_ptr<const xray::AzimuthalIntegrator> integrator;
+    {
+      tbb::task_arena build_arena(global.threads > 0 ? global.threads : tbb::task_arena::automatic);
+      build_arena.execute([&] { integrator = std::make_shared<const xray::AzimuthalIntegrator>(geometry, setup); });
+    }
+    xray::AzimuthalProfiles profiles(integrator, corr);
+    engine::Analysis* analyses[] = {&profiles};
+    const auto t0 = std::chrono::steady_clock::now();
+    engine::run(*source, analyses, global.run_options("integrate"));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const fs::path out = output_for(a, a.inputs[0], ".h5");
+    Metadata md{{"poni", xray::format_poni(poni)}, {"unit", a.unit}, {"method", a.method},
+                {"error_model", a.error_model}, {"source", a.inputs[0]}};
+    write_results_emd(out, "azimuthal_integration", info.calibration, profiles.results(), {{"integration", md}});
+    log_info("{} -> {}: {} profiles, {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
+             static_cast<double>(info.frame_count()) / seconds);
+    return;
+  }
+
   tbb::task_arena arena(global.threads > 0 ? global.threads : tbb::task_arena::automatic);
   std::unique_ptr<xray::AzimuthalIntegrator> integrator;
   double seconds = 0;
@@ -225,6 +258,9 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_flag("--flip-ud", a->flip_ud,
                 "images are flipped up-down relative to the .poni (Dioptas geometry files: pyFAI orientation 2)");
   cmd->add_option("--orientation", a->orientation, "override the detector orientation (1..4, pyFAI's)");
+  cmd->add_flag("--scan", a->scan,
+                "the input is a 4D scan (EMD/HDF5, Merlin .mib): a 1D profile per position through the streaming "
+                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile)");
   cmd->callback([a, &global] { integrate(*a, global); });
 }
 

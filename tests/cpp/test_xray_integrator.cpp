@@ -8,6 +8,9 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "scandiff/core/error.hpp"
+#include "scandiff/engine/run.hpp"
+#include "scandiff/io/memory_source.hpp"
+#include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 
 using namespace scandiff;
@@ -229,4 +232,28 @@ TEST(XrayIntegrator, MedianFilterIgnoresOutliers) {
     EXPECT_GT(mean.intensity[b], 1000.0);
   }
   EXPECT_THROW(ai.median_filter(img, {}, 0.8, 0.2), InvalidArgument);
+}
+
+TEST(XrayIntegrator, ProfilesOfAScanThroughTheEngine) {
+  IntegrationSetup s;
+  s.npt_rad = 12;
+  s.splitting = Splitting::bbox;
+  s.solid_angle = false;
+  auto ai = std::make_shared<const AzimuthalIntegrator>(DetectorGeometry(small_poni(), H, W), s);
+  // A 2 x 3 scan of constant frames 1..6 (uint16).
+  Array data(DType::u16, {2, 3, H, W});
+  for (std::int64_t f = 0; f < 6; ++f)
+    std::fill_n(data.data<std::uint16_t>() + f * H * W, H * W, static_cast<std::uint16_t>(f + 1));
+  io::MemorySource source(data);
+  AzimuthalProfiles profiles(ai);
+  engine::Analysis* analyses[] = {&profiles};
+  engine::run(source, analyses);
+  const std::vector<Result> r = profiles.results();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].data.shape(), (Shape{2, 3, 12}));
+  const float* p = r[0].data.data<float>();
+  for (std::int64_t f = 0; f < 6; ++f)
+    for (std::int64_t k = 0; k < 12; ++k) ASSERT_FLOAT_EQ(p[f * 12 + k], static_cast<float>(f + 1));
+  for (std::int64_t k = 0; k < 12; ++k) EXPECT_DOUBLE_EQ(r[1].data.data<double>()[k], 3.5);
+  EXPECT_EQ(r[1].axes[0].units, "q_nm^-1");
 }

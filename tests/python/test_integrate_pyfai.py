@@ -298,3 +298,20 @@ def test_calibrant_file_errors(cli, small_image):
                folder / "good.poni", "-o", folder / "o.poni", check=False)
     assert proc.returncode == 3
     assert "bad.D:3" in proc.stderr
+
+
+def test_scan_profiles_through_the_engine(cli, tmp_path):
+    """A simulated 4D scan of gold rings (electron geometry): one 1D profile per position, one EMD file."""
+    h5py = pytest.importorskip("h5py")
+    cli("simulate", tmp_path / "rings.h5", "--kind", "rings", "--scan", "4,5", "--frame", "96,96", "--seed", "3")
+    # 200 kV electrons (λ = 0.02508 Å), 0.01 Å⁻¹ per pixel: a 100 µm virtual pixel at L = 1e-4 / (λ Δk).
+    (tmp_path / "e.poni").write_text("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.398724\nPoni1: 0.0048\n"
+                                     "Poni2: 0.0048\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 2.508e-12\n")
+    cli("integrate", tmp_path / "rings.h5", "--scan", "--poni", tmp_path / "e.poni", "--npt", 60,
+        "--unit", "q_A^-1", "-o", tmp_path / "profiles.h5")
+    with h5py.File(tmp_path / "profiles.h5", "r") as f:
+        profiles = f["azimuthal_integration/azimuthal_profiles/data"][()]
+        mean = f["azimuthal_integration/mean_profile/data"][()]
+    assert profiles.shape == (4, 5, 60)
+    assert np.allclose(profiles.reshape(-1, 60).mean(axis=0), mean, rtol=1e-5)
+    assert profiles.max() > 0
