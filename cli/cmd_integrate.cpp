@@ -52,7 +52,33 @@ struct IntegrateArgs {
   bool flip_ud = false;
   std::optional<int> orientation;
   bool scan = false;
+  // Electron geometry instead of --poni: a detector perpendicular to the beam.
+  std::optional<double> wavelength_A, camera_length_m, pixel_size_m, k_per_pixel;
+  std::vector<double> center;  // ROW,COL pixel indices of the pattern centre
 };
+
+// The geometry: the .poni file, or the electron description (wavelength, centre, and either pixel
+// size + camera length or the reciprocal pixel size).
+xray::PoniGeometry geometry_of(const IntegrateArgs& a) {
+  const bool electron = a.wavelength_A || a.camera_length_m || a.pixel_size_m || a.k_per_pixel || !a.center.empty();
+  if (!a.poni.empty() && electron)
+    throw InvalidArgument("give either --poni or the electron geometry (--wavelength-A, --center, ...), not both");
+  if (!a.poni.empty()) return xray::read_poni(a.poni);
+  if (!electron) throw InvalidArgument("a geometry is needed: --poni FILE, or --wavelength-A, --center and "
+                                       "--pixel-size with --camera-length (or --k-per-pixel)");
+  if (!a.wavelength_A || a.center.size() != 2)
+    throw InvalidArgument("electron geometry: --wavelength-A and --center ROW,COL are required");
+  // pyFAI's coordinates put a pixel's centre at index + 0.5.
+  const double row = a.center[0] + 0.5, col = a.center[1] + 0.5, lambda_m = *a.wavelength_A * 1e-10;
+  if (a.k_per_pixel) {
+    if (a.camera_length_m || a.pixel_size_m)
+      throw InvalidArgument("electron geometry: --k-per-pixel replaces --pixel-size and --camera-length");
+    return xray::electron_geometry_reciprocal(*a.k_per_pixel, lambda_m, row, col);
+  }
+  if (!a.camera_length_m || !a.pixel_size_m)
+    throw InvalidArgument("electron geometry: --pixel-size and --camera-length (or --k-per-pixel) are required");
+  return xray::electron_geometry(*a.pixel_size_m, *a.camera_length_m, lambda_m, row, col);
+}
 
 // One image as a (rows, cols) array. The single place images are read (TIFF for now).
 Array load_image(const fs::path& path) {
@@ -104,7 +130,7 @@ Result as_result(const std::string& name, const std::vector<double>& values, con
 void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   if (a.format != "text" && a.format != "h5")
     throw InvalidArgument(fmt::format("--format '{}': expected text or h5", a.format));
-  xray::PoniGeometry poni = xray::read_poni(a.poni);
+  xray::PoniGeometry poni = geometry_of(a);
   if (a.orientation) poni.orientation = *a.orientation;
   if (a.flip_ud) poni.orientation = poni.orientation == 3 ? 2 : poni.orientation == 2 ? 3 : poni.orientation == 1 ? 4 : 1;
 
@@ -223,7 +249,16 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
       "integrate", "azimuthal integration (1D pattern or 2D cake) of detector images with a pyFAI .poni geometry");
   cmd->add_option("images", a->inputs, "TIFF image(s); one output per image")->required();
-  cmd->add_option("--poni", a->poni, "pyFAI geometry file (.poni v1, v2 or v2.1)")->required();
+  cmd->add_option("--poni", a->poni, "pyFAI geometry file (.poni v1, v2 or v2.1)");
+  cmd->add_option("--wavelength-A", a->wavelength_A, "electron geometry (instead of --poni): wavelength, Angstrom");
+  cmd->add_option("--center", a->center, "electron geometry: pattern centre ROW,COL (pixel indices)")
+      ->delimiter(',')
+      ->expected(2);
+  cmd->add_option("--pixel-size", a->pixel_size_m, "electron geometry: detector pixel size, m");
+  cmd->add_option("--camera-length", a->camera_length_m, "electron geometry: camera length, m");
+  cmd->add_option("--k-per-pixel", a->k_per_pixel,
+                  "electron geometry: reciprocal pixel size, 1/Angstrom per pixel (k = 1/d), instead of "
+                  "--pixel-size and --camera-length");
   cmd->add_option("-o,--output", a->output,
                   "output file (one image) or folder (default: current folder, <image stem>.xy / .dat / .h5)");
   cmd->add_option("--format", a->format, "text (.xy 1D, .dat 2D, pyFAI's layout) or h5 (EMD 1.0)")

@@ -304,14 +304,28 @@ def test_scan_profiles_through_the_engine(cli, tmp_path):
     """A simulated 4D scan of gold rings (electron geometry): one 1D profile per position, one EMD file."""
     h5py = pytest.importorskip("h5py")
     cli("simulate", tmp_path / "rings.h5", "--kind", "rings", "--scan", "4,5", "--frame", "96,96", "--seed", "3")
-    # 200 kV electrons (λ = 0.02508 Å), 0.01 Å⁻¹ per pixel: a 100 µm virtual pixel at L = 1e-4 / (λ Δk).
-    (tmp_path / "e.poni").write_text("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.398724\nPoni1: 0.0048\n"
-                                     "Poni2: 0.0048\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 2.508e-12\n")
-    cli("integrate", tmp_path / "rings.h5", "--scan", "--poni", tmp_path / "e.poni", "--npt", 60,
-        "--unit", "q_A^-1", "-o", tmp_path / "profiles.h5")
+    # 200 kV electrons (λ = 0.02508 Å), 0.01 Å⁻¹ per pixel (the simulator's default).
+    cli("integrate", tmp_path / "rings.h5", "--scan", "--wavelength-A", "0.02508", "--center", "47.5,47.5",
+        "--k-per-pixel", "0.01", "--npt", 60, "--unit", "q_A^-1", "-o", tmp_path / "profiles.h5")
     with h5py.File(tmp_path / "profiles.h5", "r") as f:
         profiles = f["azimuthal_integration/azimuthal_profiles/data"][()]
         mean = f["azimuthal_integration/mean_profile/data"][()]
     assert profiles.shape == (4, 5, 60)
     assert np.allclose(profiles.reshape(-1, 60).mean(axis=0), mean, rtol=1e-5)
     assert profiles.max() > 0
+
+
+def test_electron_geometry_options(cli, tmp_path):
+    """Pixel size + camera length, and the reciprocal pixel size, give the same q axis (small angles)."""
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "e.tif", np.ones((64, 64), np.float32))
+    common = ["--wavelength-A", "0.02508", "--center", "31.5,31.5", "--npt", 20, "--unit", "q_A^-1",
+              "--radial-range", "0.05,1.0"]
+    cli("integrate", tmp_path / "e.tif", *common, "--k-per-pixel", "0.01", "-o", tmp_path / "a.xy")
+    # The same sampling from a 55 µm pixel: L = pixel / (λ Δk).
+    cli("integrate", tmp_path / "e.tif", *common, "--pixel-size", "55e-6", "--camera-length",
+        repr(55e-6 / (0.02508 * 0.01)), "-o", tmp_path / "b.xy")
+    a, b = read_columns(tmp_path / "a.xy"), read_columns(tmp_path / "b.xy")
+    assert np.allclose(a, b, rtol=1e-6)
+    proc = cli("integrate", tmp_path / "e.tif", "--center", "1,1", "-o", tmp_path / "c.xy", check=False)
+    assert proc.returncode == 2 and "wavelength" in proc.stderr
