@@ -151,6 +151,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   if (a.dummy) corr.dummy = static_cast<float>(*a.dummy);
   corr.delta_dummy = static_cast<float>(a.delta_dummy);
   corr.error_model = xray::parse_error_model(a.error_model);
+  corr.keep_sums = a.format == "h5";  // the EMD output also holds the per-bin counts
   if (a.mask_below) corr.valid_min = static_cast<float>(*a.mask_below);
   if (a.mask_above) corr.valid_max = static_cast<float>(*a.mask_above);
 
