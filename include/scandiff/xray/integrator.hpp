@@ -126,6 +126,10 @@ class AzimuthalIntegrator {
   bool preprocess(const Array& frame, const FrameCorrections& corrections, std::vector<float>& signal,
                   std::vector<float>& variance) const;
   void fill_positions(IntegrationResult& out) const;
+  // 1D fast path: the frame read once in image order, each pixel's fractions added to per-chunk
+  // bin sums (the matrix transposed, CSC); false (nothing done) when a pixel turns out invalid or
+  // the case is not covered (2D, dummy/thresholds, azimuthal errors, strided frames).
+  bool integrate_by_pixels(const Array& frame, const FrameCorrections& corrections, IntegrationResult& out) const;
 
   IntegrationSetup setup_;
   std::int64_t rows_ = 0, cols_ = 0;
@@ -135,6 +139,10 @@ class AzimuthalIntegrator {
   std::vector<double> bin_norm_;     // Σ c·ω per bin over the static valid pixels
   std::vector<double> bin_count_;    // Σ c per bin over the static valid pixels
   std::vector<double> bin_c2w2_;     // Σ c²·ω² per bin
+  // The matrix by image pixel (1D only): entries csc_start_[p] .. csc_start_[p+1] of pixel p.
+  std::vector<std::int64_t> csc_start_;
+  std::vector<std::int32_t> csc_bin_;
+  std::vector<float> csc_value_;
   mutable std::mutex pool_mutex_;
   mutable std::vector<std::vector<float>> pool_;
 };
