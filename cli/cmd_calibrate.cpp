@@ -4,11 +4,12 @@
 namespace scandiff::cli {
 
 void register_calibrate(CLI::App& app, const GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("calibrate", "calibration measurements: origin per position, probe size, bad pixels");
+  auto* cmd = app.add_subcommand("calibrate", "calibration measurements: origin per position, probe size, bad pixels, X-ray geometry");
   cmd->require_subcommand(1);
   register_calibrate_origin(*cmd, global);
   register_calibrate_probe(*cmd, global);
   register_calibrate_bad_pixels(*cmd, global);
+  register_calibrate_xray(*cmd, global);
 }
 
 }  // namespace scandiff::cli

@@ -39,9 +39,12 @@ void register_calibrate(CLI::App& app, const GlobalOptions& global);
 void register_calibrate_origin(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_probe(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_bad_pixels(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_xray(CLI::App& calibrate, const GlobalOptions& global);
 void register_virtual(CLI::App& app, const GlobalOptions& global);
 void register_com(CLI::App& app, const GlobalOptions& global);
 void register_convert(CLI::App& app, const GlobalOptions& global);
 void register_nmf(CLI::App& app, const GlobalOptions& global);
+// `integrate`: azimuthal integration of X-ray images (cmd_integrate.cpp).
+void register_integrate(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli
