@@ -42,5 +42,6 @@ void register_calibrate_bad_pixels(CLI::App& calibrate, const GlobalOptions& glo
 void register_virtual(CLI::App& app, const GlobalOptions& global);
 void register_com(CLI::App& app, const GlobalOptions& global);
 void register_convert(CLI::App& app, const GlobalOptions& global);
+void register_peaks(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli
