@@ -7,7 +7,8 @@
 //   1. optional radial background: minus the median of the 1-px annulus round(|q − o|) around
 //      the origin o, negative values set to 0 (py4DSTEM takes the radial median from its polar
 //      transform: same idea, not bit-identical);
-//   2. optional Gaussian, σ = sigma_dp (scipy gaussian_filter, mode 'reflect');
+//   2. optional Gaussian, σ = sigma_dp (scipy gaussian_filter, mode 'reflect'), in float64
+//      (py4DSTEM blurs integer patterns into their own dtype, truncating);
 //   3. hybrid correlation: m = FFT2(DP)·conj(FFT2(kernel)), C = |m|^p·exp(i·arg m),
 //      p = corr_power (1 cross, 0 phase correlation); cc = max(Re IFFT2(C), 0) (numpy's 1/N
 //      normalisation, so intensities match py4DSTEM's). With no kernel, cc = DP and C = FFT2(DP)
