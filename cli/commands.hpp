@@ -43,5 +43,6 @@ void register_virtual(CLI::App& app, const GlobalOptions& global);
 void register_com(CLI::App& app, const GlobalOptions& global);
 void register_convert(CLI::App& app, const GlobalOptions& global);
 void register_peaks(CLI::App& app, const GlobalOptions& global);
+void register_strain(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   register_com(app, global);
   register_convert(app, global);
   register_peaks(app, global);
+  register_strain(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(
