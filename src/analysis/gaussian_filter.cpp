@@ -53,19 +53,23 @@ void gaussian_blur(std::span<const double> in, std::span<double> out, std::int64
       for (std::int64_t x = 0; x < nx; ++x) dst[x] += w * src[x];
     }
   }
-  // Axis 1: along each row; interior pixels without index mapping.
+  // Axis 1: along each row. Interior pixels accumulate tap by tap over the whole row (the same
+  // summation order as a per-pixel loop, but vectorisable); edge pixels map their indices.
+  const std::int64_t lo = std::min(radius, nx), hi = std::max(lo, nx - radius);
   for (std::int64_t y = 0; y < ny; ++y) {
     const double* src = scratch.data() + y * nx;
     double* dst = out.data() + y * nx;
+    std::fill(dst + lo, dst + hi, 0.0);
+    for (std::int64_t i = -radius; i <= radius; ++i) {
+      const double w = kernel[static_cast<std::size_t>(i + radius)];
+      const double* p = src + i;
+      for (std::int64_t x = lo; x < hi; ++x) dst[x] += w * p[x];
+    }
     for (std::int64_t x = 0; x < nx; ++x) {
+      if (x >= lo && x < hi) continue;
       double s = 0;
-      if (x >= radius && x + radius < nx) {
-        const double* p = src + x - radius;
-        for (std::size_t i = 0; i < kernel.size(); ++i) s += kernel[i] * p[i];
-      } else {
-        for (std::int64_t i = -radius; i <= radius; ++i)
-          s += kernel[static_cast<std::size_t>(i + radius)] * src[edge_index(x + i, nx, edge)];
-      }
+      for (std::int64_t i = -radius; i <= radius; ++i)
+        s += kernel[static_cast<std::size_t>(i + radius)] * src[edge_index(x + i, nx, edge)];
       dst[x] = s;
     }
   }
