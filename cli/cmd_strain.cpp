@@ -1,5 +1,6 @@
-// scandiff strain PEAKS.h5 --out DIR: strain maps from Bragg vectors (a BraggVectors EMD file as
-// `scandiff peaks` or py4DSTEM writes): calibrate the vectors (origin, ellipse, QR rotation; pixel
+// scandiff strain FILE --out DIR: strain maps from Bragg vectors (a BraggVectors EMD file as
+// `scandiff peaks` or py4DSTEM writes, or a scan: then the disks are detected first with the
+// `peaks` options): calibrate the vectors (origin, ellipse, QR rotation; pixel
 // units kept), find or take g1/g2, fit the lattice at every position, strain against a reference
 // (median over a region, or given). Writes DIR/strain.h5 (EMD 1.0 root 'strain') and PNGs with a
 // diverging colour map and colour bar.
@@ -13,6 +14,8 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "input_options.hpp"
+#include "peak_detection.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/emd.hpp"
@@ -34,7 +37,9 @@ namespace {
 constexpr double deg = std::numbers::pi / 180;
 
 struct StrainOptions {
-  std::string input, node, out, origin, origin_fit = "plane";
+  InputOptions input;
+  PeakDetectionOptions detection;  // when the input is a scan
+  std::string node, out, origin, origin_fit = "plane";
   std::vector<double> g1, g2;                  // qx,qy px (calibrated, origin-relative)
   std::vector<std::int64_t> reference_region;  // ry0,ry1,rx0,rx1
   double frame_deg = 0;
@@ -64,17 +69,29 @@ void write_signed_png(const fs::path& path, const Array& map) {
 
 void run_strain(const StrainOptions& o, const GlobalOptions& global) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (!fs::exists(o.input)) throw IoError(fmt::format("{} does not exist", o.input));
+  const std::string& path = o.input.path;
+  if (!fs::exists(path)) throw IoError(fmt::format("{} does not exist", path));
   std::string node = o.node;
-  if (node.empty())
-    for (const auto& n : io::list_emd_nodes(o.input))
-      if (n.python_class == "BraggVectors") node = n.path;
-  if (node.empty())
-    throw InvalidArgument(fmt::format("{} holds no BraggVectors: run `scandiff peaks` on the scan first", o.input));
-  const stem::BraggVectors raw = stem::BraggVectors::from_emd(io::read_emd_bragg_vectors(o.input, node));
-  if (raw.total_peaks() == 0) throw InvalidArgument(fmt::format("{}: the Bragg vectors hold no peaks", o.input));
-  const std::string root = node.substr(1, node.find('/', 1) - 1);
-  Calibration cal = io::read_emd_calibration(o.input, root);
+  if (node.empty() && io::is_hdf5_file(path))
+    for (const auto& n : io::list_emd_nodes(path))
+      if (n.python_class == "BraggVectors") {
+        node = n.path;
+        break;
+      }
+  stem::BraggVectors raw;
+  Calibration cal;
+  std::string source_kind;
+  if (!node.empty()) {
+    raw = stem::BraggVectors::from_emd(io::read_emd_bragg_vectors(path, node));
+    cal = io::read_emd_calibration(path, node.substr(1, node.find('/', 1) - 1));
+    source_kind = "Bragg vectors " + node;
+  } else {  // a scan: detect the disks first
+    auto source = o.input.open();
+    cal = source->info().calibration;
+    raw = detect_peaks(*source, o.detection, global).vectors;
+    source_kind = "scan (disks detected)";
+  }
+  if (raw.total_peaks() == 0) throw InvalidArgument(fmt::format("{}: the Bragg vectors hold no peaks", path));
   std::string origin_from = "file calibration";
   if (!o.origin.empty()) {
     apply_origin_option(o.origin, cal);
@@ -123,8 +140,8 @@ void run_strain(const StrainOptions& o, const GlobalOptions& global) {
   const stem::StrainMaps s = stem::strain_maps(maps, ref, o.frame_deg * deg);
 
   Metadata prov{{"analysis", "strain"},
-                {"input", o.input},
-                {"bragg_vectors", node},
+                {"input", path},
+                {"bragg_vectors", source_kind},
                 {"origin", origin_from},
                 {"ellipse", cal.ellipse.has_value()},
                 {"lattice_guess", lattice_from},
@@ -175,8 +192,10 @@ void run_strain(const StrainOptions& o, const GlobalOptions& global) {
 
 void register_strain(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<StrainOptions>();
-  auto* cmd = app.add_subcommand("strain", "strain maps (exx, eyy, exy, rotation) from a BraggVectors file");
-  cmd->add_option("input", o->input, "EMD file with BraggVectors (scandiff peaks' peaks.h5, or py4DSTEM's)")->required();
+  auto* cmd = app.add_subcommand("strain", "strain maps (exx, eyy, exy, rotation) from a BraggVectors file, or from a scan (disks detected with "
+                                            "the peaks options)");
+  o->input.add_to(cmd);
+  o->detection.add_to(cmd);
   cmd->add_option("--node", o->node, "the BraggVectors node (default: the first in the file)");
   cmd->add_option("--out", o->out, "folder for strain.h5 and the PNGs (created if missing)")->required();
   cmd->add_option("--origin", o->origin,

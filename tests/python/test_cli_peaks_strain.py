@@ -32,6 +32,16 @@ def test_strain_maps_match_truth(cli, strained):
         assert (out / f"{name}.png").stat().st_size > 100
 
 
+def test_strain_from_scan_equals_strain_from_peaks(cli, strained):
+    d = strained
+    cli("strain", d / "p" / "peaks.h5", "--out", d / "a", "--quiet")
+    cli("strain", d / "s.h5", "--out", d / "b", "--synthetic-probe", "4,1", "--min-spacing", "10", "--edge", "6",
+        "--quiet")
+    with h5py.File(d / "a" / "strain.h5", "r") as fa, h5py.File(d / "b" / "strain.h5", "r") as fb:
+        for name in ("exx", "eyy", "exy", "rotation"):
+            np.testing.assert_array_equal(fa[f"strain/{name}/data"][()], fb[f"strain/{name}/data"][()])
+
+
 def test_peaks_from_vacuum_region_and_lattice_calibration(cli, strained):
     d = strained
     cli("peaks", d / "s.h5", "--out", d / "pv", "--probe-region", "0,1,0,2", "--subpixel", "poly",
@@ -64,9 +74,9 @@ def test_peaks_needs_one_template(cli, strained, tmp_path):
 
 
 def test_strain_bad_input(cli, strained, tmp_path):
-    # A scan, not Bragg vectors.
+    # A scan without a template for the detection.
     proc = cli("strain", strained / "s.h5", "--out", tmp_path / "x", check=False)
-    assert proc.returncode == 2 and "scandiff peaks" in proc.stderr
+    assert proc.returncode == 2 and "--probe-region" in proc.stderr
     # Too few peaks per position for a fit.
     proc = cli("strain", strained / "p" / "peaks.h5", "--out", tmp_path / "y", "--min-peaks", "500", check=False)
     assert proc.returncode == 2 and "min-peaks" in proc.stderr
