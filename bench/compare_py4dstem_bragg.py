@@ -6,11 +6,14 @@ uint16 scan of 256x256 patterns, same kernel and parameters, timed in this one s
 
 scandiff: the CLI end to end with --threads 1 (read, detect, write peaks.h5), best of 3, so the rate
 is per core and includes its I/O. py4DSTEM (0.14, CPU path, a Python loop over patterns): the first
---py4dstem-patterns patterns in memory. Agreement of the peaks is a test
+--py4dstem-patterns patterns in memory. Both are timed in CPU seconds (user + system of the process),
+which a machine shared with other jobs inflates far less than wall time; wall-time rates are
+printed too. Agreement of the peaks is a test
 (tests/python/test_bragg_py4dstem.py), not this; the script only reports the peak counts.
 """
 import argparse
 import os
+import resource
 
 # Per core on both sides: numpy's BLAS (py4DSTEM's multicorr matrix products) on one thread.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -41,17 +44,20 @@ def main():
                     "--g2", "-7,29", "--disk-radius", "6", "--dose", "5", "--seed", "1", "--quiet"], check=True)
     n = args.scan * args.scan
     print(f"{n} patterns of 256x256 uint16; py4DSTEM on {args.py4dstem_patterns}")
-    print(f"{'subpixel':10} {'scandiff /s/core':>17} {'py4DSTEM /s':>12} {'ratio':>7}  peaks/pattern (ours, py4DSTEM)")
+    print(f"{'subpixel':10} {'scandiff /cpu-s':>17} {'py4DSTEM /cpu-s':>12} {'ratio':>7}  peaks/pattern (ours, py4DSTEM)")
     warnings.filterwarnings("ignore")
     import py4DSTEM  # noqa: E402  (imported late: slow)
     for sub in ("poly", "multicorr"):
         out = os.path.join(tmp, sub)
-        best = float("inf")
+        best = best_wall = float("inf")
         for _ in range(3):
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run([exe, "--threads", "1", "peaks", data, "--out", out, "--subpixel", sub, *CLI_ARGS,
                             "--quiet"], check=True)
-            best = min(best, time.perf_counter() - t0)
+            best_wall = min(best_wall, time.perf_counter() - t0)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            best = min(best, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime))
         ours_rate = n / best
         peaks = os.path.join(out, "peaks.h5")
         kernel = py4DSTEM.read(peaks, datapath="peaks/kernel").data
@@ -61,11 +67,13 @@ def main():
         k = args.py4dstem_patterns
         rows = max(1, k // args.scan)
         dc = py4DSTEM.DataCube(np.array(dc.data[:rows, :]))
-        t0 = time.perf_counter()
+        t0, w0 = time.process_time(), time.perf_counter()
         ref = dc.find_Bragg_disks(template=kernel, subpixel=sub, **PARAMS)
-        py_rate = rows * args.scan / (time.perf_counter() - t0)
+        py_rate = rows * args.scan / (time.process_time() - t0)
+        py_wall = rows * args.scan / (time.perf_counter() - w0)
         ref_n = np.mean([len(ref.raw[i, j].data) for i in range(rows) for j in range(args.scan)])
-        print(f"{sub:10} {ours_rate:17.0f} {py_rate:12.1f} {ours_rate / py_rate:6.1f}x  {ours_n:.1f}, {ref_n:.1f}")
+        print(f"{sub:10} {ours_rate:17.0f} {py_rate:12.1f} {ours_rate / py_rate:6.1f}x  {ours_n:.1f}, {ref_n:.1f}"
+              f"   (wall: {n / best_wall:.0f} vs {py_wall:.1f}/s)")
 
 
 if __name__ == "__main__":
