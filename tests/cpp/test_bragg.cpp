@@ -12,6 +12,7 @@
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/memory_source.hpp"
+#include "scandiff/io/png.hpp"
 #include "scandiff/sim/crystal_scan.hpp"
 #include "scandiff/sim/simulated_source.hpp"
 #include "scandiff/stem/bragg_disks.hpp"
@@ -360,4 +361,32 @@ TEST(Strain, TooFewPeaksAndBadInput) {
   EXPECT_THROW(stem::strain_maps(maps, stem::Lattice{}), InvalidArgument);
   EXPECT_NEAR(stem::cubic_g_inv_A(4.0, 2, 0, 0), 0.5, 1e-15);
   EXPECT_THROW(stem::cubic_g_inv_A(0, 1, 1, 1), InvalidArgument);
+}
+
+TEST(StrainPng, DivergingMapWithColourBar) {
+  // A signed 6x8 map drawn 10x with a coolwarm colour bar: wider than the image, blue low, red high.
+  Array map(DType::f64, {6, 8});
+  for (std::int64_t i = 0; i < map.size(); ++i) map.data<double>()[i] = static_cast<double>(i % 8) / 7.0 - 0.5;
+  const fs::path path = fs::temp_directory_path() / ("scandiff_strain_png_" + std::to_string(::getpid()) + ".png");
+  io::PngOptions o;
+  o.colormap = "coolwarm";
+  o.range.vmin = -0.5;
+  o.range.vmax = 0.5;
+  o.scale = 10;
+  o.colorbar = true;
+  io::write_png(path, map, o);
+  const Array img = io::read_png(path);
+  fs::remove(path);
+  ASSERT_EQ(img.rank(), 3u);
+  EXPECT_EQ(img.shape(0), 96);  // at least 96 px tall for the labels
+  EXPECT_GT(img.shape(1), 80 + 16);
+  const auto* p = img.data<std::uint8_t>();
+  const std::int64_t w = img.shape(1);
+  EXPECT_GT(p[(5 * w + 2) * 3 + 2], p[(5 * w + 2) * 3 + 0]);    // left column (min): blue
+  EXPECT_GT(p[(5 * w + 75) * 3 + 0], p[(5 * w + 75) * 3 + 2]);  // right column (max): red
+  o.colormap = "gray";
+  EXPECT_THROW(io::write_png(path, map, o), InvalidArgument);
+  o.colormap = "coolwarm";
+  o.scale = 0;
+  EXPECT_THROW(io::write_png(path, map, o), InvalidArgument);
 }
