@@ -56,6 +56,9 @@ void read_peak_lists(hid_t group, EmdBraggVectors& v, const std::string& file) {
   if (shape != Shape{v.scan_y, v.scan_x})
     throw FormatError(fmt::format("{} has shape {}, expected the scan shape ({}, {})", where, shape_string(shape),
                                   v.scan_y, v.scan_x));
+  if (v.scan_y * v.scan_x > (std::int64_t{1} << 28))
+    throw FormatError(fmt::format("{}: a scan of {}x{} positions is beyond what is read (at most 2^28)", where,
+                                  v.scan_y, v.scan_x));
   Handle ftype = checked<FormatError>(H5Dget_type(dset.get()), where);
   if (H5Tget_class(ftype.get()) != H5T_VLEN)
     throw FormatError(fmt::format("{} is not a variable-length peak list dataset", where));
