@@ -114,3 +114,15 @@ def test_kernel_matches_py4dstem(cli, crystal, mode):
     kw = dict(sigma=1.7) if mode == "gaussian" else dict(radii=(4, 9)) if mode == "sigmoid" else {}
     ref = py4DSTEM.Probe(probe).get_kernel(mode=mode, origin=(x0, y0), returncalc=True, **kw)
     assert np.abs(ours - ref).max() <= 1e-9 * np.abs(ref).max()
+
+
+def test_strain_reads_braggvectors_saved_by_py4dstem(cli, crystal):
+    path = _peaks(cli, crystal, "resave", "--subpixel", "poly", "--min-spacing", "8", "--edge", "3")
+    bv = py4DSTEM.read(path, datapath="peaks/braggvectors")
+    resaved = crystal / "py4dstem_bv.h5"
+    py4DSTEM.save(str(resaved), bv, mode="o")
+    cli("strain", path, "--out", crystal / "st_ours", "--quiet")
+    cli("strain", resaved, "--out", crystal / "st_py", "--quiet")
+    with h5py.File(crystal / "st_ours" / "strain.h5", "r") as a, h5py.File(crystal / "st_py" / "strain.h5", "r") as b:
+        for name in ("exx", "eyy", "exy", "rotation"):
+            np.testing.assert_array_equal(a[f"strain/{name}/data"][()], b[f"strain/{name}/data"][()])
