@@ -88,7 +88,7 @@ struct BraggPeak {
 class DiskFinder {
  public:
   // `kernel`: 2D (qy, qx) of the frame shape (e.g. probe_kernel()), or empty for no template.
-  // `origin_qy/qx`: the pattern origin for the radial background (required only then).
+  // Throws InvalidArgument for bad options (validate()), a kernel of another shape or with NaN.
   DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, const DiskDetectionOptions& options);
   ~DiskFinder();
   DiskFinder(const DiskFinder&) = delete;
