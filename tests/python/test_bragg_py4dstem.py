@@ -126,3 +126,27 @@ def test_strain_reads_braggvectors_saved_by_py4dstem(cli, crystal):
     with h5py.File(crystal / "st_ours" / "strain.h5", "r") as a, h5py.File(crystal / "st_py" / "strain.h5", "r") as b:
         for name in ("exx", "eyy", "exy", "rotation"):
             np.testing.assert_array_equal(a[f"strain/{name}/data"][()], b[f"strain/{name}/data"][()])
+
+
+@pytest.mark.parametrize("threshold", ["0.2", "0.5"])
+def test_soft_probe_mask_matches_from_vacuum_data(cli, crystal, threshold):
+    """--probe-file applies the soft mask (threshold, opening 3, dilation, cos² taper over 12 px)."""
+    synthetic = _peaks(cli, crystal, "synthetic_probe", "--subpixel", "pixel")
+    with h5py.File(synthetic, "r") as f:
+        raw = f["peaks/probe/data"][()]
+    raw = raw + 0.3 * (np.indices(raw.shape).sum(axis=0) % 7 == 0)  # stray bright pixels for the opening
+    src = crystal / f"probe_{threshold}.h5"
+    with h5py.File(synthetic, "r") as f, h5py.File(src, "w") as g:
+        for k, v in f.attrs.items():
+            g.attrs[k] = v
+        f.copy("peaks", g)
+        del g["peaks/probe/data"]
+        g["peaks/probe/data"] = raw
+        g["peaks/probe/data"].attrs["units"] = "counts"
+    out = crystal / f"masked_{threshold}"
+    cli("peaks", crystal / "c.h5", "--out", out, "--probe-file", f"{src}:peaks/probe", "--probe-threshold", threshold,
+        "--subpixel", "pixel", "--quiet")
+    with h5py.File(out / "peaks.h5", "r") as f:
+        ours = f["peaks/probe/data"][()]
+    ref = py4DSTEM.Probe.from_vacuum_data(raw.copy(), threshold=float(threshold)).probe
+    assert np.abs(ours - ref).max() <= 1e-12 * np.abs(ref).max()
