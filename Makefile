@@ -60,6 +60,7 @@ bench: build
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
+	$(PYTHON) bench/compare_py4dstem_bragg.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-output

@@ -46,5 +46,7 @@ void register_convert(CLI::App& app, const GlobalOptions& global);
 void register_nmf(CLI::App& app, const GlobalOptions& global);
 // `integrate`: azimuthal integration of X-ray images (cmd_integrate.cpp).
 void register_integrate(CLI::App& app, const GlobalOptions& global);
+void register_peaks(CLI::App& app, const GlobalOptions& global);
+void register_strain(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

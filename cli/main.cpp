@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   register_convert(app, global);
   register_nmf(app, global);
   register_integrate(app, global);
+  register_peaks(app, global);
+  register_strain(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(

@@ -50,6 +50,14 @@ constexpr Rgb k_turbo[] = {
     {122, 4, 3},
 };
 
+// Diverging: Moreland's "cool to warm" (2009), blue through light gray to red, symmetric in
+// lightness; for signed maps (strain) centred on 0.
+constexpr Rgb k_coolwarm[] = {
+    {59, 76, 192}, {77, 104, 215}, {98, 130, 234}, {119, 154, 247}, {141, 176, 254}, {163, 194, 255},
+    {184, 208, 249}, {204, 217, 238}, {221, 221, 221}, {236, 211, 197}, {244, 196, 173}, {246, 178, 148},
+    {244, 154, 123}, {236, 127, 99}, {222, 96, 77}, {203, 62, 56}, {180, 4, 38},
+};
+
 struct Named {
   std::string_view name;
   std::span<const Rgb> anchors;
@@ -59,10 +67,10 @@ constexpr Rgb k_gray[] = {{0, 0, 0}, {255, 255, 255}};
 
 constexpr Named k_maps[] = {
     {"gray", k_gray},       {"viridis", k_viridis}, {"inferno", k_inferno},
-    {"magma", k_magma},     {"cividis", k_cividis}, {"turbo", k_turbo},
+    {"magma", k_magma},     {"cividis", k_cividis}, {"turbo", k_turbo}, {"coolwarm", k_coolwarm},
 };
 
-constexpr std::string_view k_names[] = {"gray", "viridis", "inferno", "magma", "cividis", "turbo"};
+constexpr std::string_view k_names[] = {"gray", "viridis", "inferno", "magma", "cividis", "turbo", "coolwarm"};
 
 // Entry i (0..255) sits at x = i * (n - 1) / 255 along the n anchors; with j = floor(x) and
 // f = x - j it is round((1 - f) * anchor[j] + f * anchor[j + 1]) per channel. Entries 0 and

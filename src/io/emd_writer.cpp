@@ -1,5 +1,7 @@
 // EmdWriter: EMD 1.0 output in py4DSTEM's layout (see include/scandiff/io/emd.hpp).
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <random>
 #include <vector>
 
@@ -7,6 +9,7 @@
 
 #include "emd_calibration.hpp"
 #include "emd_metadata.hpp"
+#include "emd_pointlist.hpp"
 #include "hdf5_util.hpp"
 #include "scandiff/io/emd.hpp"
 
@@ -254,6 +257,43 @@ void EmdWriter::add_metadata(const std::string& root, const std::string& name, c
     throw InvalidArgument(fmt::format("{}: metadata '{}' already exists in root '{}'", state_->file_name, name, root));
   Handle group = emd::create_metadata_group(bundle.get(), name, "Metadata");
   emd::write_items(group.get(), md);
+}
+
+void EmdWriter::add_bragg_vectors(const std::string& root, const std::string& name, const EmdBraggVectors& v) {
+  h5::Lock lock;
+  state_->check_open();
+  State::Root& r = state_->root(root);
+  check_name("Bragg vectors", name);
+  state_->check_new_node(root, name);
+  const std::int64_t positions = v.scan_y * v.scan_x;
+  if (v.scan_y <= 0 || v.scan_x <= 0 || v.frame_y <= 0 || v.frame_x <= 0)
+    throw InvalidArgument(fmt::format("{}: Bragg vectors '{}' need a positive scan and frame shape", state_->file_name, name));
+  const std::size_t n = v.row.size();
+  if (v.col.size() != n || v.intensity.size() != n)
+    throw InvalidArgument(fmt::format("{}: Bragg vectors '{}' have row/col/intensity of different lengths", state_->file_name, name));
+  if (v.offsets.size() != static_cast<std::size_t>(positions + 1) || v.offsets.front() != 0 ||
+      v.offsets.back() != static_cast<std::int64_t>(n) || !std::is_sorted(v.offsets.begin(), v.offsets.end()))
+    throw InvalidArgument(fmt::format("{}: Bragg vectors '{}' need {} non-decreasing offsets from 0 to {}", state_->file_name,
+                                      name, positions + 1, n));
+  Handle node = h5::create_group(state_->file.get(), "/" + root + "/" + name);
+  h5::write_string_attr(node.get(), "emd_group_type", "custom");
+  h5::write_string_attr(node.get(), "python_class", "BraggVectors");
+  {
+    Handle bundle = emd::open_or_create_bundle(node.get());
+    Handle md = emd::create_metadata_group(bundle.get(), "_braggvectors_shape", "Metadata");
+    for (const auto& [key, a, b] : {std::tuple{"Rshape", v.scan_y, v.scan_x}, std::tuple{"Qshape", v.frame_y, v.frame_x}}) {
+      const std::int64_t values[2] = {a, b};
+      Handle d = h5::create_dataset(md.get(), key, H5T_NATIVE_INT64, {2});
+      check<IoError>(H5Dwrite(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+                     fmt::format("{}: cannot write {}", state_->file_name, key));
+      h5::write_bytes_attr(d.get(), "type", "tuple");
+    }
+  }
+  Handle plist = h5::create_group(node.get(), "_v_uncal");
+  h5::write_string_attr(plist.get(), "emd_group_type", "custom_pointlistarray");
+  h5::write_string_attr(plist.get(), "python_class", "PointListArray");
+  emd::write_peak_lists(plist.get(), v);
+  r.targets.push_back("/" + name);
 }
 
 void EmdWriter::commit() {

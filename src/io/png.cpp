@@ -1,5 +1,7 @@
 #include "scandiff/io/png.hpp"
 
+#include "bitmap_font.hpp"
+
 #include <png.h>
 
 #include <bit>
@@ -152,23 +154,66 @@ void write_png(const std::filesystem::path& path, const Array& image2d, const Pn
     throw InvalidArgument(fmt::format("{}: 16-bit PNG is grayscale only; colour map '{}' writes 8-bit RGB", name,
                                       options.colormap));
 
+  if (options.scale < 1 || options.scale > 64)
+    throw InvalidArgument(fmt::format("{}: PNG scale must be 1..64, got {}", name, options.scale));
+  if (options.colorbar && gray)
+    throw InvalidArgument(fmt::format("{}: a colour bar needs a colour map other than gray", name));
+
   // All pixel work happens before libpng is involved.
   const std::uint16_t max_level = options.bit_depth == 16 ? 65535 : 255;
   const auto levels = display_levels(image2d, options.range, max_level);
   const std::size_t channels = gray ? 1 : 3, bytes = options.bit_depth / 8;
-  const std::size_t rowbytes = static_cast<std::size_t>(w) * channels * bytes;
-  std::vector<png_byte> pixels(rowbytes * static_cast<std::size_t>(h));
-  if (gray && bytes == 1) {
-    for (std::size_t i = 0; i < levels.size(); ++i) pixels[i] = static_cast<png_byte>(levels[i]);
-  } else if (gray) {  // PNG stores 16-bit samples big-endian
-    for (std::size_t i = 0; i < levels.size(); ++i) {
-      pixels[2 * i] = static_cast<png_byte>(levels[i] >> 8);
-      pixels[2 * i + 1] = static_cast<png_byte>(levels[i] & 0xff);
+  std::int64_t out_w = w, out_h = h;
+  std::vector<png_byte> pixels;
+  if (options.scale == 1 && !options.colorbar) {
+    pixels.resize(static_cast<std::size_t>(w) * channels * bytes * static_cast<std::size_t>(h));
+    if (gray && bytes == 1) {
+      for (std::size_t i = 0; i < levels.size(); ++i) pixels[i] = static_cast<png_byte>(levels[i]);
+    } else if (gray) {  // PNG stores 16-bit samples big-endian
+      for (std::size_t i = 0; i < levels.size(); ++i) {
+        pixels[2 * i] = static_cast<png_byte>(levels[i] >> 8);
+        pixels[2 * i + 1] = static_cast<png_byte>(levels[i] & 0xff);
+      }
+    } else {
+      for (std::size_t i = 0; i < levels.size(); ++i) std::memcpy(&pixels[3 * i], table[levels[i]].data(), 3);
     }
   } else {
-    for (std::size_t i = 0; i < levels.size(); ++i) std::memcpy(&pixels[3 * i], table[levels[i]].data(), 3);
+    // Scaled image (nearest neighbour) on a white canvas, then optionally the bar and its labels.
+    const std::int64_t s = options.scale, text = 2, gap = 6, bar_w = 16;
+    const DisplayLimits lim = display_limits(image2d, options.range);
+    const std::string top = fmt::format("{:.3g}", lim.vmax), bottom = fmt::format("{:.3g}", lim.vmin);
+    const std::int64_t label_w = static_cast<std::int64_t>(std::max(top.size(), bottom.size())) * (font::glyph_w + 1) * text;
+    const std::int64_t img_w = w * s, img_h = h * s;
+    out_h = options.colorbar ? std::max<std::int64_t>(img_h, 96) : img_h;
+    out_w = img_w + (options.colorbar ? gap + bar_w + gap / 2 + label_w + gap / 2 : 0);
+    if (gray && bytes == 2) throw InvalidArgument(fmt::format("{}: 16-bit PNG cannot be scaled", name));
+    std::vector<std::uint8_t> rgb(static_cast<std::size_t>(out_w * out_h * 3), 255);
+    for (std::int64_t y = 0; y < img_h; ++y)
+      for (std::int64_t x = 0; x < img_w; ++x) {
+        const auto l = levels[static_cast<std::size_t>((y / s) * w + x / s)];
+        const auto o = static_cast<std::size_t>((y * out_w + x) * 3);
+        if (gray) rgb[o] = rgb[o + 1] = rgb[o + 2] = static_cast<std::uint8_t>(l);
+        else std::memcpy(&rgb[o], table[l].data(), 3);
+      }
+    if (options.colorbar) {
+      const std::int64_t x0 = img_w + gap, y0 = font::glyph_h * text, y1 = out_h - font::glyph_h * text - 1;
+      for (std::int64_t y = y0; y <= y1; ++y) {
+        const auto l = static_cast<std::size_t>(std::lround(255.0 * static_cast<double>(y1 - y) / static_cast<double>(y1 - y0)));
+        for (std::int64_t x = x0; x < x0 + bar_w; ++x) std::memcpy(&rgb[static_cast<std::size_t>((y * out_w + x) * 3)], table[l].data(), 3);
+      }
+      const std::int64_t lx = x0 + bar_w + gap / 2;
+      font::draw(rgb, out_w, out_h, lx, 0, top, static_cast<int>(text));
+      font::draw(rgb, out_w, out_h, lx, out_h - font::glyph_h * text, bottom, static_cast<int>(text));
+    }
+    if (gray) {
+      pixels.resize(static_cast<std::size_t>(out_w * out_h));
+      for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = rgb[3 * i];
+    } else {
+      pixels.assign(rgb.begin(), rgb.end());
+    }
   }
-  std::vector<png_bytep> rows(static_cast<std::size_t>(h));
+  const std::size_t rowbytes = static_cast<std::size_t>(out_w) * channels * bytes;
+  std::vector<png_bytep> rows(static_cast<std::size_t>(out_h));
   for (std::size_t y = 0; y < rows.size(); ++y) rows[y] = pixels.data() + y * rowbytes;
 
   AtomicOutput out(path);
@@ -182,7 +227,7 @@ void write_png(const std::filesystem::path& path, const Array& image2d, const Pn
   if (s.png) s.info = png_create_info_struct(s.png);
   if (!s.png || !s.info) throw IoError(fmt::format("{}: cannot write PNG: libpng could not start", name));
 
-  const PngWriteSpec spec{static_cast<png_uint_32>(w), static_cast<png_uint_32>(h), options.bit_depth,
+  const PngWriteSpec spec{static_cast<png_uint_32>(out_w), static_cast<png_uint_32>(out_h), options.bit_depth,
                           gray ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB};
   if (!png_write_phase(s.png, s.info, fp.get(), spec, rows.data()))
     throw IoError(fmt::format("{}: cannot write PNG: {}", name, state.message));

@@ -11,7 +11,8 @@ namespace scandiff::io {
 
 using Rgb8 = std::array<std::uint8_t, 3>;
 
-// The names colormap() accepts: "gray", "viridis", "inferno", "magma", "cividis", "turbo".
+// The names colormap() accepts: "gray", "viridis", "inferno", "magma", "cividis", "turbo", and the
+// diverging "coolwarm" (blue - gray - red, for signed maps such as strain).
 std::span<const std::string_view> colormap_names();
 
 // The 256-entry table of colour map `name` (case-sensitive). The tables are built once and

@@ -43,6 +43,15 @@ namespace scandiff::io {
 // (the HDF5 user block sizes). False for missing or unreadable paths; never throws.
 bool is_hdf5_file(const std::filesystem::path& path);
 
+// Ragged per-position peak lists (Bragg vectors) in raw detector pixels, as stored in EMD:
+// position p = ry·scan_x + rx holds entries [offsets[p], offsets[p + 1]) of row/col/intensity.
+struct EmdBraggVectors {
+  std::int64_t scan_y = 0, scan_x = 0;    // py4DSTEM's Rshape
+  std::int64_t frame_y = 0, frame_x = 0;  // py4DSTEM's Qshape
+  std::vector<std::int64_t> offsets;      // scan_y·scan_x + 1 values, offsets[0] = 0, non-decreasing
+  std::vector<double> row, col, intensity;  // detector row (py4DSTEM qx), column (py4DSTEM qy)
+};
+
 // Writes an EMD 1.0 file. Everything goes to a temporary file beside the target; commit()
 // closes it and renames it onto the target, and a writer destroyed without commit() removes
 // the temporary file, so a failed run never leaves a half-written output.
@@ -88,6 +97,13 @@ class EmdWriter {
   // Keys keep their order. "calibration" is reserved (use add_root).
   void add_metadata(const std::string& root, const std::string& name, const Metadata& md);
 
+  // Writes py4DSTEM's BraggVectors node <root>/<name> (emd-format.md §7): a 'custom' group
+  // (python_class BraggVectors) with metadata _braggvectors_shape {Rshape, Qshape} and the raw
+  // vectors as the PointListArray _v_uncal: a (scan_y, scan_x) dataset of variable-length lists
+  // of {qx, qy, intensity} float64 records, py4DSTEM's qx being the detector ROW. The node is
+  // added to the root calibration's _target_paths so that py4DSTEM links it to the calibration.
+  void add_bragg_vectors(const std::string& root, const std::string& name, const EmdBraggVectors& vectors);
+
   // Writes the root calibrations, closes the file and renames it onto the target.
   void commit();
 
@@ -124,6 +140,12 @@ Result read_emd_array(const std::filesystem::path& path, const std::string& node
 // inverse of EmdWriter::add_metadata, accepting byte or variable-length string `type` attributes,
 // and also emdfile's tuple / tuple_of_* / list_of_arrays forms. Large arrays become nested JSON.
 Metadata read_emd_metadata(const std::filesystem::path& path, const std::string& metadata_group_path);
+
+// Reads a BraggVectors node (e.g. "root/braggvectors"; empty: the first BraggVectors node of
+// the file) written by scandiff or py4DSTEM. Throws FormatError naming the file when the node,
+// its shape metadata or its _v_uncal PointListArray are missing or malformed (a data shape that
+// is not Rshape, records without float qx/qy/intensity fields).
+EmdBraggVectors read_emd_bragg_vectors(const std::filesystem::path& path, const std::string& node_path = "");
 
 // Reads <root>/metadatabundle/calibration (py4DSTEM keys, mapping in the file comment above);
 // missing keys keep Calibration's defaults. Throws FormatError if the root does not exist.

@@ -14,6 +14,10 @@ struct PngOptions {
   int bit_depth = 8;              // 8 or 16; 16 only with the "gray" colour map
   std::string colormap = "gray";  // "gray" gives grayscale, any other map (colormap.hpp) 8-bit RGB
   DisplayRange range;             // clip limits and stretch
+  int scale = 1;                  // each pixel drawn as scale×scale (1..64), for small maps
+  // RGB only: a vertical colour bar right of the image, the full map from vmin (bottom) to vmax
+  // (top), labelled with both limits ("%.3g", 5x7-pixel digits).
+  bool colorbar = false;
 };
 
 // Writes `image2d` (any dtype, any strides, shape (H, W) with H, W >= 1) as a PNG. Pixel levels
