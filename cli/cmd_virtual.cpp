@@ -10,13 +10,13 @@
 #include <fmt/format.h>
 
 #include "array_file.hpp"
-#include "calibrated_source.hpp"
 #include "commands.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/stem/median_diffraction.hpp"
 #include "scandiff/stem/virtual_diffraction.hpp"
 #include "scandiff/stem/virtual_images.hpp"
@@ -44,7 +44,7 @@ std::unique_ptr<io::Source> open_with_origin(const InputOptions& input, const st
   if (origin.empty()) return source;
   Calibration cal = source->info().calibration;
   apply_origin_option(origin, cal);
-  return std::make_unique<CalibratedSource>(std::move(source), cal);
+  return std::make_unique<io::CalibratedSource>(std::move(source), cal);
 }
 
 void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
