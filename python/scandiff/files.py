@@ -165,6 +165,13 @@ def simulate(out: str | os.PathLike | None = None, threads: int = 0, memory: int
     return _open(out, raw_shape=ds.shape, dtype=ds.dtype.name)
 
 
+def ground_truth(dataset: Dataset) -> dict[str, Result]:
+    """The exact maps a lazily simulated dataset (``simulate()`` without ``out``) was made from:
+    origin_qy, origin_qx (detector pixels), and for crystals exx, eyy, exy, rotation (rad), float64
+    (ry, rx). (A written simulation has them in OUT_truth.h5.)"""
+    return {r.name: Result._from_core(r) for r in _core.simulation_truth(dataset._core)}
+
+
 def demo_dataset(scan: int = 32, frame: int = 128, **preset: Any) -> Dataset:
     """The strained-crystal scan of ``scandiff demo`` (lazy, nothing stored)."""
     return simulate(scan=[scan, scan], frame=[frame, frame], **preset)

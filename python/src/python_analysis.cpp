@@ -77,7 +77,9 @@ void FrameMap::process(const engine::FrameBlock& block, engine::Partial*) {
     if (per_block_) {
       target[nb::ellipsis()] = function_(frames, block.first);
     } else {
-      for (std::int64_t i = 0; i < block.count; ++i) target[nb::int_(i)] = function_(frames[nb::int_(i)]);
+      nb::list values;  // one assignment per block: numpy converts the list in one go
+      for (nb::handle frame : frames) values.append(function_(frame));
+      target[nb::ellipsis()] = values;
     }
   } catch (nb::python_error& e) {
     fail(e);

@@ -160,7 +160,7 @@ def test_results_independent_of_threads(sd):
 
 def test_calibrate_origin_recovers_descan(sd):
     ds = crystal(sd, descan_rx=(0.3, 0.1), descan_ry=(-0.1, 0.25), amorphous=0)
-    truth = {r.name: r.data for r in sd._core.simulation_truth(ds._core)}
+    truth = {name: r.data for name, r in sd.ground_truth(ds).items()}
     o = sd.calibrate_origin(ds, radius_px=4, progress=False)
     assert o.fit.model == "plane" and o.fit.used >= 38  # a few noise-level outliers may be dropped
     assert np.abs(o.fit.qy - truth["origin_qy"]).max() < 0.05
