@@ -18,8 +18,8 @@ from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, 
 from .files import WriteEMD, WriteRaw, convert, demo_dataset, ground_truth, save_results, simulate
 from .results import Result, Results
 from .stem import (CenterOfMass, Origin, OriginCalibration, VirtualDiffraction, VirtualImage, VirtualImages, annulus,
-                   calibrate_origin, calibrate_probe, center_of_mass, circle, detector, dpc, find_bad_pixels, point,
-                   rectangle, virtual_diffraction, virtual_image, virtual_images)
+                   calibrate_origin, calibrate_probe, center_of_mass, circle, detector, dpc, find_bad_pixels,
+                   median_diffraction, point, rectangle, virtual_diffraction, virtual_image, virtual_images)
 
 __version__ = _core.__version__
 
@@ -28,10 +28,11 @@ _core._set_log_sink(_logging.getLogger("scandiff"))
 _atexit.register(_core._set_log_sink, None)
 
 __all__ = [
-    "Analysis", "BlockReduce", "BudgetError", "Calibration", "Cancelled", "CenterOfMass", "Dataset", "Detector",
-    "FormatError", "FrameMap", "InvalidArgument", "IoError", "Origin", "OriginCalibration", "Result", "Results",
-    "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD", "WriteRaw", "annulus",
-    "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert", "demo_dataset", "detector", "dpc",
-    "find_bad_pixels", "from_numpy", "ground_truth", "info", "make_calibration", "map_frames", "open", "point", "rectangle",
-    "reduce_blocks", "run", "save_results", "simulate", "virtual_diffraction", "virtual_image", "virtual_images",
+    "Analysis", "BlockReduce", "BudgetError", "Calibration", "Cancelled", "CenterOfMass", "Dataset",
+    "Detector", "FormatError", "FrameMap", "InvalidArgument", "IoError", "Origin", "OriginCalibration",
+    "Result", "Results", "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD",
+    "WriteRaw", "annulus", "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert",
+    "demo_dataset", "detector", "dpc", "find_bad_pixels", "from_numpy", "ground_truth", "info",
+    "make_calibration", "map_frames", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
+    "run", "save_results", "simulate", "virtual_diffraction", "virtual_image", "virtual_images",
 ]

@@ -121,10 +121,10 @@ def run(dataset: Any, analyses: Iterable[Analysis], threads: int = 0, memory: in
     """
     ds = _open(dataset)
     analyses = list(analyses)
-    made = [a._make(ds) for a in analyses]
-    flat = [c for group in made for c in group]
     callback, close = _progress_callback(progress, label)
     try:
+        made = [a._make(ds) for a in analyses]
+        flat = [c for group in made for c in group]
         stats = _core.run(ds._core, flat, threads=threads, memory=_memory_text(memory), block_frames=block_frames,
                           progress=callback, stages=list(stages))
     except BaseException:

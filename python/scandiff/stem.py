@@ -146,6 +146,22 @@ def virtual_diffraction(dataset: Any, **options: Any) -> dict[str, Result]:
     return dict(run(dataset, [VirtualDiffraction(**vd_opts)], **run_opts))
 
 
+def median_diffraction(dataset: Any, select: Any = None, weights: Any = None, shift_center: str = "none",
+                       threads: int = 0, memory: int | str | None = None, progress: Any = True) -> Result:
+    """The exact median diffraction pattern (float64 (qy, qx)) over all, ``select``-ed or
+    ``weights``-multiplied positions (``virtual --diffraction median``). It needs every value of a
+    pixel at once, so it takes as many passes as detector tiles of half the ``memory`` budget
+    (progress counts the frames of all passes). ``shift_center``: 'none' or 'integer'."""
+    from .engine import _memory_text, _progress_callback
+    callback, close = _progress_callback(progress, "median")
+    try:
+        r = _core.median_diffraction(_open(dataset)._core, select, weights, shift_center, threads,
+                                     _memory_text(memory), callback)
+    finally:
+        close()
+    return Result._from_core(r)
+
+
 def center_of_mass(dataset: Any, **options: Any) -> dict[str, Result]:
     """``com_x`` (along qx) and ``com_y`` (along qy), detector pixels; see :class:`CenterOfMass`."""
     run_opts, com_opts = _split_run_options(options)

@@ -3,8 +3,11 @@
 // analysis logic: they convert arguments, release the GIL around library calls and convert back.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
@@ -12,6 +15,9 @@
 #include "scandiff/core/array.hpp"
 #include "scandiff/core/metadata.hpp"
 #include "scandiff/core/result.hpp"
+#include "scandiff/engine/analysis.hpp"
+#include "scandiff/engine/frame_stage.hpp"
+#include "scandiff/engine/run.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/raw_writer.hpp"
@@ -61,6 +67,25 @@ struct RawFile {
     return *writer;
   }
 };
+
+// How a pass runs, as Python gives it: threads (0: all cores), memory budget ("" default, "2G",
+// bytes), block_frames (0: from the budget), progress(done, total) or None, preparation stages.
+struct PassOptions {
+  int threads = 0;
+  std::string memory;
+  std::int64_t block_frames = 0;
+  nb::object progress;
+  std::vector<engine::FrameStage*> stages;
+};
+
+// Runs `body` (which calls engine::run, or a library function running passes, with the options it
+// is given) on a worker thread while this thread waits with the GIL released, checking for
+// signals every 50 ms: Ctrl-C cancels the pass and KeyboardInterrupt is raised when it has
+// stopped. The progress callback runs with the GIL; returning False cancels (Cancelled), an
+// exception in it cancels and is re-raised. Then the first exception of a Python analysis in
+// `analyses` is re-raised, then the library's own error. Call with the GIL held.
+void run_interruptible(const PassOptions& pass, const std::function<void(const engine::RunOptions&)>& body,
+                       std::span<engine::Analysis* const> analyses = {});
 
 void bind_core(nb::module_& m);
 void bind_io(nb::module_& m);

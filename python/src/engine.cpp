@@ -54,20 +54,31 @@ class ForwardSink : public io::FrameSink {
 engine::RunStats run_analyses(Dataset& dataset, const std::vector<engine::Analysis*>& analyses, int threads,
                               const std::string& memory, std::int64_t block_frames, nb::object progress,
                               const std::vector<engine::FrameStage*>& stages) {
+  engine::RunStats stats;
+  run_interruptible(PassOptions{threads, memory, block_frames, std::move(progress), stages},
+                    [&](const engine::RunOptions& options) { stats = engine::run(*dataset.source, analyses, options); },
+                    analyses);
+  return stats;
+}
+
+}  // namespace
+
+void run_interruptible(const PassOptions& pass, const std::function<void(const engine::RunOptions&)>& body,
+                       std::span<engine::Analysis* const> analyses) {
   engine::RunOptions options;
-  options.threads = threads;
-  if (!memory.empty()) options.memory_budget = engine::parse_memory_size(memory, "memory");
-  options.block_frames = block_frames;
-  options.stages = stages;
+  options.threads = pass.threads;
+  if (!pass.memory.empty()) options.memory_budget = engine::parse_memory_size(pass.memory, "memory");
+  options.block_frames = pass.block_frames;
+  options.stages = pass.stages;
   CancelToken token;
   options.cancel = &token;
 
   std::optional<nb::python_error> progress_error;
-  if (!progress.is_none()) {
+  if (!pass.progress.is_none()) {
     options.progress = [&](std::int64_t done, std::int64_t total, std::string_view) {
       nb::gil_scoped_acquire gil;
       try {
-        nb::object r = progress(done, total);
+        nb::object r = pass.progress(done, total);
         return !(r.is_valid() && r.is(nb::handle(Py_False)));
       } catch (nb::python_error& e) {
         if (!progress_error) progress_error.emplace(e);
@@ -80,10 +91,9 @@ engine::RunStats run_analyses(Dataset& dataset, const std::vector<engine::Analys
   std::condition_variable finished;
   bool done = false;
   std::exception_ptr error;
-  engine::RunStats stats;
   std::thread worker([&] {
     try {
-      stats = engine::run(*dataset.source, analyses, options);
+      body(options);
     } catch (...) {
       error = std::current_exception();
     }
@@ -115,10 +125,7 @@ engine::RunStats run_analyses(Dataset& dataset, const std::vector<engine::Analys
   for (engine::Analysis* a : analyses)
     if (auto* p = dynamic_cast<PythonAnalysis*>(a)) p->rethrow_python_error();
   if (error) std::rethrow_exception(error);
-  return stats;
 }
-
-}  // namespace
 
 void bind_engine(nb::module_& m) {
   nb::class_<engine::Analysis>(m, "Analysis", "one analysis of a pass (engine::Analysis)")

@@ -11,6 +11,7 @@
 #include "scandiff/stem/center_of_mass.hpp"
 #include "scandiff/stem/detector_geometry.hpp"
 #include "scandiff/stem/dpc.hpp"
+#include "scandiff/stem/median_diffraction.hpp"
 #include "scandiff/stem/origin.hpp"
 #include "scandiff/stem/origin_fit.hpp"
 #include "scandiff/stem/origin_friedel.hpp"
@@ -90,6 +91,22 @@ void bind_stem(nb::module_& m) {
            nb::arg("shift_center") = "none")
       .def_prop_ro("mean", [](const stem::VirtualDiffraction& v) { return to_numpy(v.mean()); })
       .def_prop_ro("max", [](const stem::VirtualDiffraction& v) { return to_numpy(v.max()); });
+
+  m.def("median_diffraction", [](Dataset& d, nb::handle select, nb::handle weights, const std::string& shift, int threads,
+                                 const std::string& memory, nb::object progress) {
+    stem::MedianOptions o{.positions = {}, .shift = parse_shift(shift), .threads = threads};
+    if (!select.is_none() && !weights.is_none()) throw InvalidArgument("give select or weights, not both");
+    if (!select.is_none()) o.positions = stem::ScanWeights::selection(copy_array(select));
+    if (!weights.is_none()) o.positions = stem::ScanWeights::weights(copy_array(weights));
+    Result out;
+    run_interruptible(PassOptions{threads, memory, 0, std::move(progress), {}},
+                      [&](const engine::RunOptions& run) { out = stem::median_diffraction(*d.source, o, run); });
+    return out;
+  }, nb::arg("dataset"), nb::arg("select") = nb::none(), nb::arg("weights") = nb::none(),
+        nb::arg("shift_center") = "none", nb::arg("threads") = 0, nb::arg("memory") = "",
+        nb::arg("progress") = nb::none(),
+        "the exact per-pixel median pattern (qy, qx) float64 of the selected positions (weights multiply the "
+        "patterns), in as many passes as tiles of half the memory budget");
 
   nb::class_<stem::OriginMeasurement, engine::Analysis>(
       m, "OriginMeasurement", "the origin at every position, py4DSTEM's get_origin (blurred argmax + centre of mass)")

@@ -255,6 +255,9 @@ def test_python_function_errors_propagate(sd, tmp_path):
     with pytest.raises(ZeroDivisionError, match="bad frame"):
         sd.run(ds, [sd.FrameMap(boom), sd.WriteEMD(tmp_path / "o.h5")], progress=False)
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="unknown shape"):  # a bad analysis after a writer
+        sd.run(ds, [sd.WriteEMD(tmp_path / "o.h5"), sd.VirtualImage("ring:1,2,3")], progress=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- progress and cancellation ---------------------------------------------------------------------
@@ -304,3 +307,30 @@ def test_sigint_cancels_a_run_cleanly(sd, tmp_path):
     assert list(tmp_path.iterdir()) == []
     # the engine is usable again afterwards
     assert sd.center_of_mass(crystal(sd), progress=False)["com_x"].data.shape == (6, 7)
+
+
+# -- real data ---------------------------------------------------------------------------------------
+
+def test_real_merlin_file(sd, shared_data):
+    path = shared_data / "mib" / "rsciio" / "001_4x2_6bit.mib"
+    ds = sd.open(path)
+    assert ds.format == "mib" and ds.dtype == np.uint8 and ds.frame_shape == (256, 256)
+    assert ds.shape[0] * ds.shape[1] == 8
+    assert "scan_shape" in ds.metadata
+    total = sd.reduce_blocks(ds, lambda f, first: int(f.sum(dtype=np.int64)), progress=False)
+    assert total == 3623664
+    image = sd.virtual_image(ds, sd.rectangle(0, 256, 0, 256), progress=False)
+    assert image.data.sum() == 3623664
+    forced = sd.open(path, scan_shape=(2, 4))
+    assert forced.shape == (2, 4, 256, 256)
+    np.testing.assert_array_equal(forced[1, 0], ds.frames(4, 1)[0])
+
+
+def test_median_diffraction_exact_in_several_passes(sd):
+    arr = random_scan((6, 5, 24, 20), seed=4)
+    ds = sd.from_numpy(arr)
+    med = sd.median_diffraction(ds, progress=False)
+    np.testing.assert_array_equal(med.data, np.median(arr.reshape(30, 24, 20).astype(np.float64), axis=0))
+    select = np.zeros((6, 5)); select[1:4, 2:] = 1
+    small = sd.median_diffraction(ds, select=select, memory="70K", progress=False)  # several tiles
+    np.testing.assert_array_equal(small.data, np.median(arr[1:4, 2:].reshape(9, 24, 20).astype(np.float64), axis=0))
