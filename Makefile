@@ -38,7 +38,7 @@ test-cpp: build
 # (PIP_BREAK_SYSTEM_PACKAGES: a Debian system Python refuses pip installs without it.)
 python: deps
 	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) PIP_BREAK_SYSTEM_PACKAGES=1 \
-	  $(PYTHON) -m pip install -q --no-build-isolation --no-deps .
+	  $(PYTHON) -m pip install -q --no-build-isolation --no-deps -C cmake.define.SCANDIFF_WERROR=$(WERROR) .
 
 test-python: build python
 	SCANDIFF_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/python

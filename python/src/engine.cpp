@@ -120,6 +120,8 @@ void run_interruptible(const PassOptions& pass, const std::function<void(const e
     nb::gil_scoped_release release;
     worker.join();
   }
+  // A signal that arrived after the last poll still interrupts the call (before any commit).
+  if (!interrupt && PyErr_CheckSignals() != 0) interrupt.emplace();
   if (interrupt) throw *interrupt;
   if (progress_error) throw *progress_error;
   for (engine::Analysis* a : analyses)

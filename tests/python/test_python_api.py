@@ -4,6 +4,7 @@ import gc
 import json
 import os
 import signal
+import time
 import weakref
 
 import h5py
@@ -297,6 +298,7 @@ def test_sigint_cancels_a_run_cleanly(sd, tmp_path):
         calls.append(done)
         if len(calls) == 1:
             os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.005)  # a pass slower than the 50 ms signal polling
         return True
 
     ds = crystal(sd, scan=(30, 30))
@@ -334,3 +336,14 @@ def test_median_diffraction_exact_in_several_passes(sd):
     select = np.zeros((6, 5)); select[1:4, 2:] = 1
     small = sd.median_diffraction(ds, select=select, memory="70K", progress=False)  # several tiles
     np.testing.assert_array_equal(small.data, np.median(arr[1:4, 2:].reshape(9, 24, 20).astype(np.float64), axis=0))
+
+
+def test_sigint_in_the_last_block_still_interrupts(sd, tmp_path):
+    """Ctrl-C during the call, even after the last block, raises before any file is committed."""
+    def progress(done, total):
+        if done == total:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        sd.run(crystal(sd), [sd.WriteEMD(tmp_path / "o.h5")], progress=progress)
+    assert list(tmp_path.iterdir()) == []
