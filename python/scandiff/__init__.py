@@ -15,7 +15,7 @@ from ._core import (BudgetError, Calibration, Cancelled, Detector, FormatError, 
                     ScandiffError)
 from .dataset import Dataset, from_numpy, info, make_calibration, open
 from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, run
-from .files import WriteEMD, WriteRaw, convert, demo_dataset, ground_truth, save_results, simulate
+from .files import WriteEMD, WriteRaw, convert, demo, ground_truth, save_results, simulate
 from .results import Result, Results
 from .stem import (CenterOfMass, Origin, OriginCalibration, VirtualDiffraction, VirtualImage, VirtualImages, annulus,
                    calibrate_origin, calibrate_probe, center_of_mass, circle, detector, dpc, find_bad_pixels,
@@ -32,7 +32,7 @@ __all__ = [
     "Detector", "FormatError", "FrameMap", "InvalidArgument", "IoError", "Origin", "OriginCalibration",
     "Result", "Results", "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD",
     "WriteRaw", "annulus", "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert",
-    "demo_dataset", "detector", "dpc", "find_bad_pixels", "from_numpy", "ground_truth", "info",
+    "demo", "detector", "dpc", "find_bad_pixels", "from_numpy", "ground_truth", "info",
     "make_calibration", "map_frames", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
     "run", "save_results", "simulate", "virtual_diffraction", "virtual_image", "virtual_images",
 ]

@@ -14,7 +14,7 @@ from . import _core
 from .dataset import Dataset, open as _open
 from .engine import Analysis, run
 from .results import Result
-from .stem import VirtualDiffraction, VirtualImage, rectangle
+from .stem import VirtualDiffraction, VirtualImage, VirtualImages, annulus, circle, rectangle
 
 
 class WriteEMD(Analysis):
@@ -141,16 +141,24 @@ def simulate(out: str | os.PathLike | None = None, threads: int = 0, memory: int
     ds = Dataset(_core.simulated(p))
     if out is None:
         return ds
-    out = Path(out)
+    return _write_simulation(ds, Path(out), [], threads=threads, memory=memory, progress=progress,
+                             label="simulate")
+
+
+def _write_simulation(ds: Dataset, out: Path, extra: Sequence[Analysis], label: str, **run_options: Any) -> Dataset:
+    """Renders a simulated dataset into ``out`` (.h5/.emd: DataCube datacube_root/datacube, with the
+    results of ``extra`` analyses run in the same pass; .raw: the frames) and writes the ground truth
+    beside it (OUT_truth.h5, OUT_truth.json), as ``scandiff simulate`` and ``demo`` do. Returns the
+    written file opened."""
     params = _core.simulation_parameters(ds._core)
     if out.suffix in (".h5", ".hdf5", ".emd"):
-        writer: Analysis = WriteEMD(out, metadata={"simulation": params})
+        writer: Analysis = WriteEMD(out, add_results_of=extra, metadata={"simulation": params})
         fmt = "emd"
     elif out.suffix in (".raw", ".bin"):
         writer, fmt = WriteRaw(out), "raw"
     else:
         raise ValueError(f"output '{out}': unknown extension '{out.suffix}', expected .h5/.emd (EMD 1.0) or .raw")
-    run(ds, [writer], threads=threads, memory=memory, progress=progress, label="simulate")
+    run(ds, [writer, *extra], label=label, **run_options)
     truth = out.parent / f"{out.stem}_truth.h5"
     _core.write_results_emd(os.fspath(truth), "truth_root", ds.calibration, _core.simulation_truth(ds._core),
                             {"simulation": params})
@@ -172,6 +180,25 @@ def ground_truth(dataset: Dataset) -> dict[str, Result]:
     return {r.name: Result._from_core(r) for r in _core.simulation_truth(dataset._core)}
 
 
-def demo_dataset(scan: int = 32, frame: int = 128, **preset: Any) -> Dataset:
-    """The strained-crystal scan of ``scandiff demo`` (lazy, nothing stored)."""
-    return simulate(scan=[scan, scan], frame=[frame, frame], **preset)
+def demo(out: str | os.PathLike = "demo-output", scan: int = 32, frame: int = 128,
+         **run_options: Any) -> dict[str, Result]:
+    """``scandiff demo``: simulates a ``scan`` x ``scan`` strained-crystal scan of ``frame`` x ``frame``
+    uint16 frames and, in ONE pass, writes it to OUT/demo.h5 (+ ground truth) with the mean and max
+    diffraction patterns, bright field (disk radius + 2 px), annular dark field (disk radius + 4 px
+    to 0.48 x frame) and the (2,0) Bragg dark field; PNGs beside it. Returns those results."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ds = Dataset(_core.demo_scan(scan, frame))
+    params = _core.simulation_parameters(ds._core)
+    qy0, qx0, r = params["origin_qy_px"], params["origin_qx_px"], params["disk_radius_px"]
+    g1 = params["g1_px"]
+    diffraction = VirtualDiffraction()
+    images = VirtualImages({"bright_field": circle(qy0, qx0, r + 2),
+                            "annular_dark_field": annulus(qy0, qx0, r + 4, 0.48 * frame),
+                            "dark_field_200": circle(qy0 + 2 * g1["y"], qx0 + 2 * g1["x"], r)})
+    _write_simulation(ds, out / "demo.h5", [diffraction, images], label="demo", **run_options)
+    results = {**diffraction.results, **images.results}
+    _core.write_png(os.fspath(out / "mean_diffraction.png"), results["mean_diffraction"].data, "inferno", True)
+    for name in ("bright_field", "annular_dark_field", "dark_field_200"):
+        _core.write_png(os.fspath(out / f"{name}.png"), results[name].data)
+    return results

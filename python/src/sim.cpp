@@ -45,6 +45,9 @@ void bind_sim(nb::module_& m) {
   m.def("simulated", [](const P& preset) {
     return Dataset{std::make_shared<sim::SimulatedSource>(sim::make_generator(preset)), {}};
   }, nb::arg("preset"), "a simulated scan rendered frame by frame on demand (nothing is held in memory)");
+  m.def("demo_scan", [](std::int64_t scan, std::int64_t frame) {
+    return Dataset{std::make_shared<sim::SimulatedSource>(sim::demo_scan(scan, frame)), {}};
+  }, nb::arg("scan"), nb::arg("frame"), "the scan of `scandiff demo` (lazy)");
   m.def("simulation_truth", [](const Dataset& d) { return simulated_source(d).generator().ground_truth(); },
         nb::arg("dataset"), "the exact maps the scan was made from (origin, strain, ...)");
   m.def("simulation_parameters", [](const Dataset& d) { return to_python(simulated_source(d).generator().parameters()); },

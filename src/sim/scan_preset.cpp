@@ -82,4 +82,27 @@ std::shared_ptr<const FrameGenerator> make_generator(const ScanPreset& o, std::s
   throw InvalidArgument(fmt::format("{} '{}': expected 'crystal' or 'rings'", option(prefix, "kind"), o.kind));
 }
 
+CrystalScanParams demo_scan(std::int64_t scan, std::int64_t frame) {
+  CrystalScanParams p;
+  p.scan_y = p.scan_x = scan;
+  p.frame_y = p.frame_x = frame;
+  p.dtype = DType::u16;
+  const double s = static_cast<double>(frame) / 128.0;  // lattice scales with the detector
+  p.g1_px = {22 * s, 4 * s};
+  p.g2_px = {-6 * s, 20 * s};
+  p.max_g_px = 0.5 * static_cast<double>(frame);
+  p.disk_radius_px = 4 * s;
+  p.central_intensity = 200;
+  p.ring_radius_px = 0.35 * static_cast<double>(frame);
+  p.ring_intensity = 3;
+  p.background = 0.2;
+  p.descan_per_rx_px = {0.02, 0.0};  // a little descan, as on a real microscope
+  p.descan_per_ry_px = {0.0, 0.02};
+  p.strain.exx.bump = 0.03;  // a strained inclusion in the middle of the scan
+  p.strain.bump_sigma = 0.15;
+  p.noise = Noise::poisson;
+  p.seed = 1;
+  return p;
+}
+
 }  // namespace scandiff::sim

@@ -37,3 +37,13 @@ def test_simulate_and_convert_identical_to_cli(cli, sd, tmp_path):
     with h5py.File(tmp_path / "cli_conv.h5", "r") as a, h5py.File(tmp_path / "py_conv.h5", "r") as b:
         for node in ("datacube", "mean_diffraction", "max_diffraction", "total_intensity"):
             assert np.array_equal(a[f"datacube_root/{node}/data"][()], b[f"datacube_root/{node}/data"][()]), node
+
+
+def test_demo_identical_to_cli(cli, sd, tmp_path):
+    cli("demo", "--out", tmp_path / "cli", "--scan", "8", "--frame", "64", "-q")
+    results = sd.demo(tmp_path / "py", scan=8, frame=64, progress=False)
+    with h5py.File(tmp_path / "cli" / "demo.h5", "r") as a, h5py.File(tmp_path / "py" / "demo.h5", "r") as b:
+        for node in ("datacube", "mean_diffraction", "bright_field", "annular_dark_field", "dark_field_200"):
+            assert np.array_equal(a[f"datacube_root/{node}/data"][()], b[f"datacube_root/{node}/data"][()]), node
+    assert results["dark_field_200"].data.shape == (8, 8)
+    assert sorted(p.name for p in (tmp_path / "cli").iterdir()) == sorted(p.name for p in (tmp_path / "py").iterdir())

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scandiff/sim/crystal_scan.hpp"
 #include "scandiff/sim/frame_generator.hpp"
 
 namespace scandiff::sim {
@@ -37,5 +38,10 @@ struct ScanPreset {
 // The generator the preset describes. Throws InvalidArgument naming the parameter as
 // `option_prefix` + its name with '_' written '-' when option_prefix is "--" (the CLI's flags).
 std::shared_ptr<const FrameGenerator> make_generator(const ScanPreset& preset, std::string_view option_prefix = "");
+
+// The scan of `scandiff demo`: a square scan of square uint16 frames of a crystal whose lattice
+// and disk radius scale with the frame (frame / 128), Poisson noise, a little descan and a strained
+// inclusion (exx bump 0.03) in the middle of the scan; seed 1.
+CrystalScanParams demo_scan(std::int64_t scan, std::int64_t frame);
 
 }  // namespace scandiff::sim
