@@ -61,13 +61,14 @@ fuzz: deps
 
 test: sanitize fuzz test-cpp test-python
 
-bench: build
+bench: build python
 	$(BUILD)/bench_engine
 	$(BUILD)/bench_simulator
 	$(BUILD)/bench_mib
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
+	$(PYTHON) bench/python_api.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-python demo-output
