@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The scandiff Python package on a numpy array (borrowed, not copied): one pass of BF + ADF + CoM
 against numpy doing the same, and user Python functions run by the engine (per frame, per block)
-against a plain Python loop over the frames.
+against a plain Python loop over the frames and against LiberTEM's UDFs (the peer for user
+functions; inline executor, same array; skipped when LiberTEM is not installed).
 
     python3 bench/python_api.py [--scan 64] [--frame 128] [--threads 0]
 
@@ -66,6 +67,29 @@ def main():
     print(f"  sd.map_frames per frame   {frames / per_frame:9.0f} frames/s")
     print(f"  sd.map_frames per block   {frames / per_block:9.0f} frames/s")
     print(f"  Python loop over numpy    {frames / loop:9.0f} frames/s   ratio per-frame/loop {loop / per_frame:.2f}")
+    try:
+        import libertem.api as lt
+        from libertem.udf.base import UDF
+        from libertem.udf.sumsigudf import SumSigUDF
+    except ImportError:
+        print("  LiberTEM not installed: peer comparison skipped")
+        return
+
+    class FrameSum(UDF):
+        def get_result_buffers(self):
+            return {"s": self.buffer(kind="nav", dtype="float64")}
+
+        def process_frame(self, frame):
+            self.results.s[:] = frame.sum()
+
+    ctx = lt.Context.make_with("inline")
+    lds = ctx.load("memory", data=data, sig_dims=2)
+    lt_frame = best_of(lambda: ctx.run_udf(dataset=lds, udf=FrameSum()))
+    lt_tiles = best_of(lambda: ctx.run_udf(dataset=lds, udf=SumSigUDF()))
+    print(f"  LiberTEM process_frame UDF {frames / lt_frame:8.0f} frames/s   ratio scandiff per-frame/LiberTEM "
+          f"{lt_frame / per_frame:.2f}")
+    print(f"  LiberTEM SumSigUDF (tiles) {frames / lt_tiles:8.0f} frames/s   ratio scandiff per-block/LiberTEM "
+          f"{lt_tiles / per_block:.2f}")
 
 
 if __name__ == "__main__":
