@@ -67,7 +67,7 @@ bench: build python
 	$(BUILD)/bench_mib
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
-	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
+	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
 	$(PYTHON) bench/python_api.py
 
 clean:
