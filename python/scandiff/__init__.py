@@ -11,8 +11,8 @@ import atexit as _atexit
 import logging as _logging
 
 from . import _core
-from ._core import (BudgetError, Calibration, Cancelled, Detector, FormatError, InvalidArgument, IoError,
-                    ScandiffError)
+from ._core import (BinQ, BudgetError, Calibration, Cancelled, CropQ, Detector, FormatError, InvalidArgument,
+                    IoError, PadQ, RepairPixels, ResampleQ, ScandiffError)
 from .dataset import Dataset, from_numpy, info, make_calibration, open
 from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, run
 from .files import WriteEMD, WriteRaw, convert, demo, ground_truth, save_results, simulate
@@ -28,6 +28,7 @@ _core._set_log_sink(_logging.getLogger("scandiff"))
 _atexit.register(_core._set_log_sink, None)
 
 __all__ = [
+    "BinQ", "CropQ", "PadQ", "RepairPixels", "ResampleQ",
     "Analysis", "BlockReduce", "BudgetError", "Calibration", "Cancelled", "CenterOfMass", "Dataset",
     "Detector", "FormatError", "FrameMap", "InvalidArgument", "IoError", "Origin", "OriginCalibration",
     "Result", "Results", "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD",

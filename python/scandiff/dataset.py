@@ -94,6 +94,18 @@ class Dataset:
         base = self.calibration if calibration is None else calibration
         return Dataset(self._core.with_calibration(make_calibration(base, **values)))
 
+    # -- preparation in R (scan positions), on the fly, no copy ---------------------------------
+    def subset(self, ry: tuple[int, int] | None = None, rx: tuple[int, int] | None = None, step: int = 1) -> "Dataset":
+        """Scan rows ``ry[0] + i*step < ry[1]`` and columns likewise (crop and thin in R); the
+        calibration's scan step is multiplied by ``step`` and origin maps are cut the same way."""
+        sy, sx = self.scan_shape
+        ry, rx = ry or (0, sy), rx or (0, sx)
+        return Dataset(self._core.subset(int(ry[0]), int(ry[1]), int(rx[0]), int(rx[1]), int(step)))
+
+    def bin_scan(self, factor: int) -> "Dataset":
+        """Sums of factor x factor scan positions (bin in R, dtype promoted so nothing overflows)."""
+        return Dataset(self._core.bin_scan(int(factor)))
+
     # -- frames -----------------------------------------------------------------------------
     def __getitem__(self, index: tuple[int, int]) -> np.ndarray:
         """The frame at scan position (ry, rx), as a new (qy, qx) array (negative indices count from the end)."""

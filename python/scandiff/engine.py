@@ -18,13 +18,14 @@ from .results import Result, Results
 
 
 class Analysis:
-    """Base of the analyses :func:`run` accepts. Subclasses implement ``_make(ds)`` (the engine
-    analyses for a dataset) and may override ``_collect`` (results by name) and ``_commit`` /
-    ``_abort`` (files written by the pass)."""
+    """Base of the analyses :func:`run` accepts. Subclasses implement ``_make(ds, info)`` (the
+    engine analyses for a dataset; ``info`` is the dataset as the analyses see it, after the
+    pass's preparation stages: resolve detectors and size outputs against it) and may override
+    ``_collect`` (results by name) and ``_commit`` / ``_abort`` (files written by the pass)."""
 
     name: str = "analysis"
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         raise NotImplementedError
 
     def _collect(self, made: list[_core.Analysis], ds: Dataset) -> dict[str, Any]:
@@ -56,7 +57,7 @@ class FrameMap(Analysis):
         self.function, self.name, self.shape = function, name, tuple(int(n) for n in shape)
         self.dtype, self.per_block, self.units = np.dtype(dtype).name, per_block, units
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         return [_core.FrameMap(self.function, self.name, list(self.shape), self.dtype, self.per_block, self.units)]
 
 
@@ -71,7 +72,7 @@ class BlockReduce(Analysis):
                  finish: Callable[[Any], Any] | None = None, name: str = "reduce"):
         self.function, self.merge, self.finish, self.name = function, merge, finish, name
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         return [_core.BlockReduce(self.function, self.merge, self.finish, self.name)]
 
     def _collect(self, made: list[_core.Analysis], ds: Dataset) -> dict[str, Any]:
@@ -114,7 +115,9 @@ def run(dataset: Any, analyses: Iterable[Analysis], threads: int = 0, memory: in
     (default: a quarter of the available memory); the engine keeps outputs plus a few blocks of
     frames within it and raises :class:`BudgetError` when it cannot. progress: True (a tqdm bar
     when tqdm is installed), False, or a callable ``progress(done, total)`` (frames) that may
-    return False to cancel (then :class:`Cancelled` is raised). Ctrl-C (or Jupyter's interrupt)
+    return False to cancel (then :class:`Cancelled` is raised). stages: preparation of every frame
+    before the analyses (:class:`CropQ`, :class:`BinQ`, :class:`ResampleQ`, :class:`PadQ`,
+    :class:`RepairPixels`, in order); detectors are then given in the prepared pixels. Ctrl-C (or Jupyter's interrupt)
     stops the pass within one block per thread and raises KeyboardInterrupt; files the analyses
     were writing are removed, never left half-written. Returns the results by name
     (:class:`Results`, with ``.stats``); each analysis object also keeps its own in ``.results``.
@@ -123,10 +126,12 @@ def run(dataset: Any, analyses: Iterable[Analysis], threads: int = 0, memory: in
     analyses = list(analyses)
     callback, close = _progress_callback(progress, label)
     try:
-        made = [a._make(ds) for a in analyses]
+        stages = list(stages)
+        info = _core.prepared_info(ds._core, stages)
+        made = [a._make(ds, info) for a in analyses]
         flat = [c for group in made for c in group]
         stats = _core.run(ds._core, flat, threads=threads, memory=_memory_text(memory), block_frames=block_frames,
-                          progress=callback, stages=list(stages))
+                          progress=callback, stages=stages)
     except BaseException:
         for a in analyses:
             a._abort()

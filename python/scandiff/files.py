@@ -29,10 +29,10 @@ class WriteEMD(Analysis):
         self.add_results_of, self.metadata = list(add_results_of), dict(metadata or {})
         self._writer: _core.EmdWriter | None = None
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         self._writer = _core.EmdWriter(os.fspath(self.path))
-        self._writer.add_root(self.root, ds.calibration)
-        self._writer.add_datacube(self.root, self.name, ds._core)
+        self._writer.add_root(self.root, info.calibration)
+        self._writer.add_datacube(self.root, self.name, info)  # the frames as prepared
         return [_core.WriteFrames.emd(self._writer, self.root, self.name)]
 
     def _collect(self, made, ds):
@@ -62,8 +62,8 @@ class WriteRaw(Analysis):
         self.path = Path(path)
         self._writer: _core.RawWriter | None = None
 
-    def _make(self, ds):
-        self._writer = _core.RawWriter(os.fspath(self.path), ds._core)
+    def _make(self, ds, info):
+        self._writer = _core.RawWriter(os.fspath(self.path), info)
         return [_core.WriteFrames.raw(self._writer)]
 
     def _collect(self, made, ds):

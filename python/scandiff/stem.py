@@ -42,12 +42,15 @@ def rectangle(qy_min: float, qy_max: float, qx_min: float, qx_max: float) -> str
     return f"rectangle:{float(qy_min)!r},{float(qy_max)!r},{float(qx_min)!r},{float(qx_max)!r}"
 
 
-def detector(ds: Dataset, spec: DetectorLike, units: str = "pixels", relative_to_origin: bool = False) -> _core.Detector:
-    """The pixel :class:`Detector` of a spec for this dataset's frames and calibration."""
+def detector(ds: Dataset | _core.DatasetInfo, spec: DetectorLike, units: str = "pixels",
+             relative_to_origin: bool = False) -> _core.Detector:
+    """The pixel :class:`Detector` of a spec for the frames and calibration of a dataset (or of
+    the DatasetInfo an analysis sees after preparation stages)."""
     if isinstance(spec, _core.Detector):
         return spec
     if isinstance(spec, str):
-        return _core.Detector.resolve(ds._core, spec, units, relative_to_origin)
+        info = ds if isinstance(ds, _core.DatasetInfo) else ds._core.info
+        return _core.Detector.resolve(info, spec, units, relative_to_origin)
     mask = np.asarray(spec)
     if mask.ndim != 2:
         raise TypeError("detector: expected a spec string, a 2D (qy, qx) weight mask or a Detector")
@@ -67,8 +70,8 @@ class VirtualImages(Analysis):
         self.detectors, self.units, self.relative = dict(detectors), units, relative_to_origin
         self.shift_center = shift_center
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
-        named = [(n, detector(ds, d, self.units, self.relative)) for n, d in self.detectors.items()]
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
+        named = [(n, detector(info, d, self.units, self.relative)) for n, d in self.detectors.items()]
         return [_core.VirtualImages(named, self.shift_center)]
 
 
@@ -89,8 +92,8 @@ class CenterOfMass(Analysis):
     def __init__(self, mask: DetectorLike | None = None, relative_to_origin: bool = False, units: str = "pixels"):
         self.mask, self.relative, self.units = mask, relative_to_origin, units
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
-        mask = None if self.mask is None else detector(ds, self.mask, self.units, self.relative)
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
+        mask = None if self.mask is None else detector(info, self.mask, self.units, self.relative)
         return [_core.CenterOfMass(mask, self.relative)]
 
 
@@ -104,7 +107,7 @@ class VirtualDiffraction(Analysis):
                  shift_center: str = "none"):
         self.mean, self.max, self.select, self.weights, self.shift_center = mean, max, select, weights, shift_center
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         return [_core.VirtualDiffraction(self.mean, self.max, self.select, self.weights, self.shift_center)]
 
 
@@ -120,7 +123,7 @@ class Origin(Analysis):
             raise ValueError("Origin(method='com') needs radius_px (calibrate_origin measures it)")
         self.radius_px, self.method, self.rscale = radius_px, method, rscale
 
-    def _make(self, ds: Dataset) -> list[_core.Analysis]:
+    def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         if self.method == "friedel":
             return [_core.OriginFriedel()]
         return [_core.OriginMeasurement(float(self.radius_px), self.rscale)]
@@ -181,7 +184,7 @@ def dpc(dataset: Any, com: Mapping[str, Any] | None = None, background: str = "p
         com = center_of_mass(ds, **com_opts, **run_opts)
     rot = None if rotation_deg is None else np.deg2rad(rotation_deg)
     r = _core.dpc(np.asarray(com["com_x"]), np.asarray(com["com_y"]), ds.calibration, background, rot, flip)
-    out: dict[str, Any] = {x.name: Result._from_core(x) for x in r.results(ds._core)}
+    out: dict[str, Any] = {x.name: Result._from_core(x) for x in r.results(ds._core.info)}
     out.update(rotation_deg=float(np.rad2deg(r.rotation_rad)), flip=r.flip, mean_abs_curl=r.curl,
                rotation_searched=r.rotation_searched)
     return out

@@ -20,7 +20,11 @@
 
 #include "bindings.hpp"
 #include "python_analysis.hpp"
+#include "scandiff/engine/bin_q.hpp"
+#include "scandiff/engine/crop_q.hpp"
+#include "scandiff/engine/pad_q.hpp"
 #include "scandiff/engine/pixel_repair.hpp"
+#include "scandiff/engine/resample_q.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/engine/write_frames.hpp"
 #include "scandiff/io/emd.hpp"
@@ -169,6 +173,21 @@ void bind_engine(nb::module_& m) {
         for (auto [qy, qx] : pixels) px.push_back({qy, qx});
         new (r) engine::RepairPixels(std::move(px));
       }, nb::arg("pixels"));
+  nb::class_<engine::CropQ, engine::FrameStage>(m, "CropQ", "detector rows qy_begin..qy_end-1, columns qx_begin..qx_end-1")
+      .def(nb::init<std::int64_t, std::int64_t, std::int64_t, std::int64_t>(), nb::arg("qy_begin"), nb::arg("qy_end"),
+           nb::arg("qx_begin"), nb::arg("qx_end"));
+  nb::class_<engine::BinQ, engine::FrameStage>(m, "BinQ", "sums of factor x factor detector pixels (dtype promoted)")
+      .def(nb::init<std::int64_t>(), nb::arg("factor"));
+  nb::class_<engine::ResampleQ, engine::FrameStage>(m, "ResampleQ", "bilinear resampling to N*factor detector pixels")
+      .def(nb::init<double, bool>(), nb::arg("factor"), nb::arg("conserve_sums") = false);
+  nb::class_<engine::PadQ, engine::FrameStage>(m, "PadQ", "pixels of `value` added around each frame")
+      .def(nb::init<std::int64_t, std::int64_t, std::int64_t, std::int64_t, double>(), nb::arg("top"),
+           nb::arg("bottom"), nb::arg("left"), nb::arg("right"), nb::arg("value") = 0.0);
+  m.def("prepared_info", [](const Dataset& d, const std::vector<engine::FrameStage*>& stages) {
+    io::DatasetInfo info = d.info();
+    for (engine::FrameStage* s : stages) info = s->prepare(info);
+    return info;
+  }, nb::arg("dataset"), nb::arg("stages"), "the dataset as the analyses see it after the stages, in order");
   m.def("repair_pixels", [](nb::handle image, const std::vector<std::pair<std::int64_t, std::int64_t>>& pixels) {
     std::vector<engine::DetectorPixel> px;
     for (auto [qy, qx] : pixels) px.push_back({qy, qx});

@@ -17,6 +17,8 @@
 #include "scandiff/io/png.hpp"
 #include "scandiff/io/raw_writer.hpp"
 #include "scandiff/io/result_files.hpp"
+#include "scandiff/io/scan_bin.hpp"
+#include "scandiff/io/scan_subset.hpp"
 
 namespace scandiff::python {
 
@@ -84,7 +86,17 @@ Result make_result(std::string name, nb::handle data, std::vector<std::tuple<std
 }  // namespace
 
 void bind_io(nb::module_& m) {
+  nb::class_<io::DatasetInfo>(m, "DatasetInfo",
+                              "what an analysis sees of a dataset: shape (ry, rx, qy, qx), dtype, calibration")
+      .def_prop_ro("shape", [](const io::DatasetInfo& i) { return nb::make_tuple(i.scan_y, i.scan_x, i.frame_y, i.frame_x); })
+      .def_prop_ro("dtype", [](const io::DatasetInfo& i) { return std::string(name_of(i.dtype)); })
+      .def_ro("path", &io::DatasetInfo::path)
+      .def_ro("format", &io::DatasetInfo::format)
+      .def_ro("calibration", &io::DatasetInfo::calibration)
+      .def_prop_ro("metadata", [](const io::DatasetInfo& i) { return to_python(i.metadata); });
+
   nb::class_<Dataset>(m, "Dataset", "a scan open for streaming: frames (ry, rx, qy, qx) read on demand")
+      .def_prop_ro("info", [](const Dataset& d) { return d.info(); }, "a copy of the DatasetInfo")
       .def_prop_ro("shape", [](const Dataset& d) {
         const auto& i = d.info();
         return nb::make_tuple(i.scan_y, i.scan_x, i.frame_y, i.frame_x);
@@ -102,7 +114,15 @@ void bind_io(nb::module_& m) {
            "frames [first, first + count) in scan order (index ry * scan_x + rx) as a new (count, qy, qx) array")
       .def("with_calibration", [](const Dataset& d, const Calibration& c) {
         return Dataset{std::make_shared<io::CalibratedSource>(d.source, c), d.keep_alive};
-      }, nb::arg("calibration"), "the same frames with another calibration (no copy)");
+      }, nb::arg("calibration"), "the same frames with another calibration (no copy)")
+      .def("subset", [](const Dataset& d, std::int64_t ry0, std::int64_t ry1, std::int64_t rx0, std::int64_t rx1,
+                        std::int64_t step) {
+        return Dataset{std::make_shared<io::ScanSubset>(d.source, ry0, ry1, rx0, rx1, step), d.keep_alive};
+      }, nb::arg("ry_begin"), nb::arg("ry_end"), nb::arg("rx_begin"), nb::arg("rx_end"), nb::arg("step") = 1,
+         "scan rows ry_begin + i*step < ry_end and columns likewise (crop and thin in R, no copy)")
+      .def("bin_scan", [](const Dataset& d, std::int64_t factor) {
+        return Dataset{std::make_shared<io::ScanBin>(d.source, factor), d.keep_alive};
+      }, nb::arg("factor"), "sums of factor x factor scan positions (bin in R, on the fly)");
 
   m.def("open", &open_file, nb::arg("path"), nb::arg("raw_shape") = nb::none(), nb::arg("dtype") = "uint16",
         nb::arg("header_bytes") = 0, nb::arg("big_endian") = false, nb::arg("datapath") = "",
@@ -118,9 +138,9 @@ void bind_io(nb::module_& m) {
         new (f) EmdFile{std::make_unique<io::EmdWriter>(p)};
       }, nb::arg("path"))
       .def("add_root", [](EmdFile& f, const std::string& root, const Calibration& c) { f.get().add_root(root, c); })
-      .def("add_datacube", [](EmdFile& f, const std::string& root, const std::string& name, const Dataset& d) {
-        f.get().add_datacube(root, name, d.info().shape(), d.info().dtype, d.info().calibration);
-      }, "an empty DataCube with the dataset's shape, dtype and calibration, filled by a WriteFrames pass")
+      .def("add_datacube", [](EmdFile& f, const std::string& root, const std::string& name, const io::DatasetInfo& i) {
+        f.get().add_datacube(root, name, i.shape(), i.dtype, i.calibration);
+      }, "an empty DataCube with the shape, dtype and calibration of `info`, filled by a WriteFrames pass")
       .def("add_array", [](EmdFile& f, const std::string& root, const Result& r, std::optional<std::string> cls) {
         f.get().add_array(root, r, cls ? *cls : io::python_class_for(r));
       }, nb::arg("root"), nb::arg("result"), nb::arg("python_class") = nb::none(),
@@ -135,8 +155,8 @@ void bind_io(nb::module_& m) {
       .def("abort", [](EmdFile& f) { f.writer.reset(); }, "remove the temporary file; nothing appears at the target");
 
   nb::class_<RawFile>(m, "RawWriter", "headerless native-endian frames, renamed onto the target on commit()")
-      .def("__init__", [](RawFile* f, const std::filesystem::path& p, const Dataset& d) {
-        new (f) RawFile{std::make_unique<io::RawWriter>(p, d.info())};
+      .def("__init__", [](RawFile* f, const std::filesystem::path& p, const io::DatasetInfo& i) {
+        new (f) RawFile{std::make_unique<io::RawWriter>(p, i)};
       }, nb::arg("path"), nb::arg("layout"))
       .def("commit", [](RawFile& f) {
         f.get().commit();

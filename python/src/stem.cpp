@@ -29,11 +29,11 @@ stem::CenterShift parse_shift(const std::string& s) {
   throw InvalidArgument("shift_center '" + s + "': expected 'none', 'integer' or 'subpixel'");
 }
 
-stem::Detector resolve(const Dataset& d, const std::string& spec, const std::string& units, bool relative) {
+stem::Detector resolve(const io::DatasetInfo& info, const std::string& spec, const std::string& units, bool relative) {
   stem::DetectorGeometry g = stem::parse_detector_geometry(spec, "detector '" + spec + "'");
   g.units = stem::parse_detector_units(units, "units");
   g.relative_to_origin = relative;
-  return stem::resolve_detector(g, d.info(), "detector '" + spec + "'");
+  return stem::resolve_detector(g, info, "detector '" + spec + "'");
 }
 
 }  // namespace
@@ -51,10 +51,10 @@ void bind_stem(nb::module_& m) {
                   nb::arg("qy_max"), nb::arg("qx_min"), nb::arg("qx_max"))
       .def_static("from_mask", [](nb::handle mask) { return Detector::from_mask(copy_array(mask)); }, nb::arg("mask"),
                   "any 2D (qy, qx) array, used as weights")
-      .def_static("resolve", &resolve, nb::arg("dataset"), nb::arg("spec"), nb::arg("units") = "pixels",
+      .def_static("resolve", &resolve, nb::arg("info"), nb::arg("spec"), nb::arg("units") = "pixels",
                   nb::arg("relative_to_origin") = false,
                   "the CLI's detector SPEC ('annulus:qy,qx,r_in,r_out', ...) in `units` ('px', 'A^-1', 'mrad') "
-                  "for the dataset's frames and calibration")
+                  "for the frames and calibration of `info` (a DatasetInfo: the dataset as the analyses see it)")
       .def_prop_ro("frame_shape", [](const Detector& d) { return nb::make_tuple(d.frame_y(), d.frame_x()); })
       .def_prop_ro("weights", [](const Detector& d) { return to_numpy(d.weights()); }, "float64 (qy, qx)")
       .def_prop_ro("parameters", [](const Detector& d) { return to_python(d.parameters()); });
@@ -184,7 +184,7 @@ void bind_stem(nb::module_& m) {
       .def_ro("com_units", &stem::DpcResult::com_units)
       .def_prop_ro("phase", [](const stem::DpcResult& r) { return to_numpy(r.phase); })
       .def_ro("phase_units", &stem::DpcResult::phase_units)
-      .def("results", [](const stem::DpcResult& r, const Dataset& d) { return r.results(d.info()); });
+      .def("results", [](const stem::DpcResult& r, const io::DatasetInfo& i) { return r.results(i); });
   m.def("dpc", [](nb::handle com_x, nb::handle com_y, const Calibration& cal, const std::string& background,
                   std::optional<double> rotation_rad, std::optional<bool> flip) {
     stem::DpcOptions o;

@@ -347,3 +347,25 @@ def test_sigint_in_the_last_block_still_interrupts(sd, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         sd.run(crystal(sd), [sd.WriteEMD(tmp_path / "o.h5")], progress=progress)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- preparation in R and Q ----------------------------------------------------------------------------
+
+def test_preparation_in_r_and_q(sd, tmp_path):
+    arr = random_scan((6, 8, 20, 24), seed=5)
+    ds = sd.from_numpy(arr)
+    sub = ds.subset(ry=(1, 6), rx=(0, 8), step=2)
+    assert sub.shape == (3, 4, 20, 24)
+    np.testing.assert_array_equal(sub[1, 2], arr[3, 4])
+    binned = ds.bin_scan(2)
+    assert binned.shape == (3, 4, 20, 24)
+    np.testing.assert_array_equal(binned[1, 1], arr[2:4, 2:4].sum(axis=(0, 1)))
+    # Q stages: detectors are given in the prepared (binned) pixels, outputs are in them too
+    stages = [sd.CropQ(0, 20, 2, 22), sd.BinQ(2)]
+    r = sd.run(ds, [sd.VirtualImage(sd.rectangle(0, 5, 0, 10), name="top"), sd.VirtualDiffraction(),
+                    sd.WriteEMD(tmp_path / "prepared.h5")], stages=stages, progress=False)
+    q = arr[:, :, :, 2:22].reshape(6, 8, 10, 2, 10, 2).sum(axis=(3, 5)).astype(np.float64)
+    np.testing.assert_array_equal(r["top"].data, q[:, :, :5, :].sum(axis=(2, 3)))
+    np.testing.assert_array_equal(r["max_diffraction"].data, q.max(axis=(0, 1)))
+    with h5py.File(tmp_path / "prepared.h5", "r") as f:
+        np.testing.assert_array_equal(f["datacube_root/datacube/data"][()], q)
