@@ -3,7 +3,7 @@
 #   make test   install dependencies, build, run every test (C++ units, CLI and Python end to end,
 #               the whole C++ suite again under AddressSanitizer + UBSan, and 30 s of libFuzzer
 #               on the Merlin header parser)
-# Other targets: build, bench, sanitize, fuzz, clean.
+# Other targets: build, python (pip install the scandiff package), bench, sanitize, fuzz, clean.
 
 JOBS ?= $(shell nproc)
 BUILD ?= build
@@ -15,7 +15,7 @@ PYTHON ?= python3
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCANDIFF_WERROR=$(WERROR)
 
-.PHONY: deps build demo test test-cpp test-python sanitize fuzz bench clean
+.PHONY: deps build python demo test test-cpp test-python sanitize fuzz bench clean
 
 deps:
 	@bash scripts/install-deps
@@ -32,7 +32,15 @@ demo: build
 test-cpp: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-python: build
+# The Python package (pyproject.toml): built with the project's CMake in the persistent
+# build-python/ folder (incremental), without build isolation (nanobind and scikit-build-core come
+# from install-deps, nothing is downloaded at build time).
+# (PIP_BREAK_SYSTEM_PACKAGES: a Debian system Python refuses pip installs without it.)
+python: deps
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) PIP_BREAK_SYSTEM_PACKAGES=1 \
+	  $(PYTHON) -m pip install -q --no-build-isolation --no-deps -C cmake.define.SCANDIFF_WERROR=$(WERROR) .
+
+test-python: build python
 	SCANDIFF_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/python
 
 sanitize: deps
@@ -53,7 +61,7 @@ fuzz: deps
 
 test: sanitize fuzz test-cpp test-python
 
-bench: build
+bench: build python
 	$(BUILD)/bench_engine
 	$(BUILD)/bench_simulator
 	$(BUILD)/bench_mib
@@ -61,6 +69,7 @@ bench: build
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
 	$(PYTHON) bench/compare_py4dstem_bragg.py --build $(BUILD)
+	$(PYTHON) bench/python_api.py
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-output
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-python demo-output

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include "array_file.hpp"
-#include "calibrated_source.hpp"
 #include "commands.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
@@ -18,6 +17,7 @@
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/stem/center_of_mass.hpp"
 #include "scandiff/stem/dpc.hpp"
 
@@ -49,7 +49,7 @@ void run_com(const ComOptions& o, const GlobalOptions& global) {
   if (!o.origin.empty()) {
     Calibration cal = source->info().calibration;
     apply_origin_option(o.origin, cal);
-    source = std::make_unique<CalibratedSource>(std::move(source), cal);
+    source = std::make_unique<io::CalibratedSource>(std::move(source), cal);
   }
   const PreparedInput prepared = prepare_input(std::move(source), o.prep);
   const io::DatasetInfo& info = prepared.info;  // as the analyses see it, after --*-q stages

@@ -12,6 +12,8 @@
 #include "commands.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/png.hpp"
+#include "scandiff/sim/crystal_scan.hpp"
+#include "scandiff/sim/scan_preset.hpp"
 #include "scandiff/stem/virtual_diffraction.hpp"
 #include "scandiff/stem/virtual_image.hpp"
 #include "simulation_output.hpp"
@@ -19,33 +21,6 @@
 namespace scandiff::cli {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-sim::CrystalScanParams demo_scan(std::int64_t scan, std::int64_t frame) {
-  sim::CrystalScanParams p;
-  p.scan_y = p.scan_x = scan;
-  p.frame_y = p.frame_x = frame;
-  p.dtype = DType::u16;
-  const double s = static_cast<double>(frame) / 128.0;  // lattice scales with the detector
-  p.g1_px = {22 * s, 4 * s};
-  p.g2_px = {-6 * s, 20 * s};
-  p.max_g_px = 0.5 * static_cast<double>(frame);
-  p.disk_radius_px = 4 * s;
-  p.central_intensity = 200;
-  p.ring_radius_px = 0.35 * static_cast<double>(frame);
-  p.ring_intensity = 3;
-  p.background = 0.2;
-  p.descan_per_rx_px = {0.02, 0.0};  // a little descan, as on a real microscope
-  p.descan_per_ry_px = {0.0, 0.02};
-  p.strain.exx.bump = 0.03;  // a strained inclusion in the middle of the scan
-  p.strain.bump_sigma = 0.15;
-  p.noise = sim::Noise::poisson;
-  p.seed = 1;
-  return p;
-}
-
-}  // namespace
 
 void register_demo(CLI::App& app, const GlobalOptions& global) {
   auto out = std::make_shared<std::string>("demo-output");
@@ -62,7 +37,7 @@ void register_demo(CLI::App& app, const GlobalOptions& global) {
     fs::create_directories(*out, ec);
     if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", *out, ec.message()));
 
-    const sim::CrystalScanParams params = demo_scan(*scan, *frame);
+    const sim::CrystalScanParams params = sim::demo_scan(*scan, *frame);
     sim::SimulatedSource source(params);
     const auto& gen = static_cast<const sim::CrystalScan&>(source.generator());
     const double qy0 = gen.origin_qy_px(), qx0 = gen.origin_qx_px();

@@ -1,93 +1,22 @@
 // scandiff simulate OUT: a synthetic 4D-STEM scan with exact ground truth — a strained
 // crystal (Bragg disks with descan, ellipse, amorphous ring) or polycrystalline rings —
 // written as EMD 1.0 (.h5) or raw binary (.raw), plus OUT_truth.h5 and OUT_truth.json.
-#include <cmath>
 #include <iostream>
-#include <numbers>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/sim/scan_preset.hpp"
 #include "simulation_output.hpp"
 
 namespace scandiff::cli {
 
 namespace {
 
-struct SimulateOptions {
+struct SimulateOptions : sim::ScanPreset {
   std::string out;
-  std::string kind = "crystal";
-  std::vector<std::int64_t> scan{32, 32}, frame{128, 128};
-  std::string dtype = "uint16";
-  std::string noise = "poisson";
-  double dose = 1;
-  std::uint64_t seed = 0;
-  // crystal
-  std::vector<double> g1{22, 4}, g2{-6, 20};
-  double disk_radius = 4;
-  double exx = 0.02, eyy = 0, exy = 0, rotation_deg = 0;  // peak of a Gaussian bump in the scan centre
-  std::vector<double> descan_rx{0, 0}, descan_ry{0, 0};
-  double amorphous = 2;
-  // both
-  std::vector<double> ellipse{1, 0};
-  // rings
-  double pixel_size = 0.01;
 };
-
-void check_pair(const std::vector<std::int64_t>& v, const char* what) {
-  if (v.size() != 2 || v[0] <= 0 || v[1] <= 0)
-    throw InvalidArgument(fmt::format("{}: expected two positive sizes Y,X", what));
-}
-
-std::shared_ptr<const sim::FrameGenerator> make_generator(const SimulateOptions& o) {
-  check_pair(o.scan, "--scan");
-  check_pair(o.frame, "--frame");
-  const double deg = std::numbers::pi / 180;
-  const sim::EllipseDistortion ellipse{o.ellipse.at(0), o.ellipse.at(1) * deg};
-  if (o.kind == "crystal") {
-    sim::CrystalScanParams p;
-    p.scan_y = o.scan[0];
-    p.scan_x = o.scan[1];
-    p.frame_y = o.frame[0];
-    p.frame_x = o.frame[1];
-    p.dtype = parse_dtype(o.dtype, "--dtype");
-    p.g1_px = {o.g1.at(0), o.g1.at(1)};
-    p.g2_px = {o.g2.at(0), o.g2.at(1)};
-    p.max_g_px = 0.5 * static_cast<double>(std::min(p.frame_y, p.frame_x));
-    p.disk_radius_px = o.disk_radius;
-    p.ring_radius_px = 0.35 * static_cast<double>(std::min(p.frame_y, p.frame_x));
-    p.ring_intensity = o.amorphous;
-    p.background = 0.2;
-    p.strain.exx.bump = o.exx;
-    p.strain.eyy.bump = o.eyy;
-    p.strain.exy.bump = o.exy;
-    p.strain.rotation_rad.bump = o.rotation_deg * deg;
-    p.descan_per_rx_px = {o.descan_rx.at(0), o.descan_rx.at(1)};
-    p.descan_per_ry_px = {o.descan_ry.at(0), o.descan_ry.at(1)};
-    p.ellipse = ellipse;
-    p.noise = sim::parse_noise(o.noise, "--noise");
-    p.dose_scale = o.dose;
-    p.seed = o.seed;
-    return std::make_shared<sim::CrystalScan>(p);
-  }
-  if (o.kind == "rings") {
-    sim::RingPatternParams p;
-    p.scan_y = o.scan[0];
-    p.scan_x = o.scan[1];
-    p.frame_y = o.frame[0];
-    p.frame_x = o.frame[1];
-    p.dtype = parse_dtype(o.dtype, "--dtype");
-    p.pixel_size_inv_A = o.pixel_size;
-    p.ellipse = ellipse;
-    p.background = 1;
-    p.noise = sim::parse_noise(o.noise, "--noise");
-    p.dose_scale = o.dose;
-    p.seed = o.seed;
-    return std::make_shared<sim::RingPattern>(p);
-  }
-  throw InvalidArgument(fmt::format("--kind '{}': expected 'crystal' or 'rings'", o.kind));
-}
 
 }  // namespace
 
@@ -120,7 +49,7 @@ void register_simulate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--pixel-size", o->pixel_size, "rings: reciprocal pixel size, 1/Angstrom per pixel")
       ->capture_default_str();
   cmd->callback([o, &global] {
-    sim::SimulatedSource source(make_generator(*o));
+    sim::SimulatedSource source(sim::make_generator(*o, "--"));
     write_simulation(source, o->out, {}, global, "simulate");
     if (!global.quiet)
       std::cout << fmt::format("wrote {} ({}), ground truth {} and {}\n", o->out,

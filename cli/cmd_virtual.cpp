@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include "array_file.hpp"
-#include "calibrated_source.hpp"
 #include "commands.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
@@ -18,6 +17,7 @@
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/stem/median_diffraction.hpp"
 #include "scandiff/stem/virtual_diffraction.hpp"
 #include "scandiff/stem/virtual_images.hpp"
@@ -46,7 +46,7 @@ std::unique_ptr<io::Source> open_with_origin(const InputOptions& input, const st
   if (origin.empty()) return source;
   Calibration cal = source->info().calibration;
   apply_origin_option(origin, cal);
-  return std::make_unique<CalibratedSource>(std::move(source), cal);
+  return std::make_unique<io::CalibratedSource>(std::move(source), cal);
 }
 
 void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {

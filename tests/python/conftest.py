@@ -30,3 +30,13 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (it lives beside the checkout in ../shared/data)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sd():
+    """The installed scandiff Python package (make python / make test-python installs it)."""
+    try:
+        import scandiff
+    except ImportError as e:  # not installed: say how to get it
+        pytest.skip(f"the scandiff Python package is not installed ({e}); run 'make python'")
+    return scandiff

@@ -1,9 +1,9 @@
-#include "result_files.hpp"
+#include "scandiff/io/result_files.hpp"
 
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/png.hpp"
 
-namespace scandiff::cli {
+namespace scandiff::io {
 
 namespace fs = std::filesystem;
 
@@ -16,7 +16,7 @@ std::string python_class_for(const Result& r) {
 void write_results_emd(const fs::path& path, const std::string& root, const Calibration& cal,
                        const std::vector<Result>& results,
                        const std::vector<std::pair<std::string, Metadata>>& metadata) {
-  io::EmdWriter emd(path);
+  EmdWriter emd(path);
   emd.add_root(root, cal);
   for (const Result& r : results) emd.add_array(root, r, python_class_for(r));
   for (const auto& [name, md] : metadata) emd.add_metadata(root, name, md);
@@ -26,14 +26,14 @@ void write_results_emd(const fs::path& path, const std::string& root, const Cali
 void write_result_pngs(const fs::path& dir, const std::vector<Result>& results, const std::string& colormap) {
   for (const Result& r : results) {
     if (r.data.rank() != 2) continue;
-    io::PngOptions o;
+    PngOptions o;
     if (python_class_for(r) == "DiffractionSlice") {
       o.colormap = "inferno";
-      o.range.stretch = io::DisplayRange::Stretch::log;
+      o.range.stretch = DisplayRange::Stretch::log;
     } else {
       o.colormap = colormap;
     }
-    io::write_png(dir / (r.name + ".png"), r.data, o);
+    write_png(dir / (r.name + ".png"), r.data, o);
   }
 }
 
@@ -55,4 +55,4 @@ Metadata emd_safe_metadata(const Metadata& md) {
   return out;
 }
 
-}  // namespace scandiff::cli
+}  // namespace scandiff::io

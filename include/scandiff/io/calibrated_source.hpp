@@ -1,16 +1,17 @@
 // A Source seen with a different calibration: the frames of `inner`, the calibration given
-// (e.g. an origin taken from another file with --origin). Everything else is forwarded.
+// (e.g. an origin taken from another file with --origin, or set from Python). Everything else
+// is forwarded; the inner source is shared, so several calibrations may view the same frames.
 #pragma once
 
 #include <memory>
 
 #include "scandiff/io/source.hpp"
 
-namespace scandiff::cli {
+namespace scandiff::io {
 
-class CalibratedSource : public io::Source {
+class CalibratedSource : public Source {
  public:
-  CalibratedSource(std::unique_ptr<io::Source> inner, const Calibration& calibration) : inner_(std::move(inner)) {
+  CalibratedSource(std::shared_ptr<Source> inner, const Calibration& calibration) : inner_(std::move(inner)) {
     info_ = inner_->info();
     info_.calibration = calibration;
   }
@@ -20,7 +21,7 @@ class CalibratedSource : public io::Source {
   std::int64_t preferred_block_frames() const override { return inner_->preferred_block_frames(); }
 
  private:
-  std::unique_ptr<io::Source> inner_;
+  std::shared_ptr<Source> inner_;
 };
 
-}  // namespace scandiff::cli
+}  // namespace scandiff::io

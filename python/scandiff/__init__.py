@@ -1,0 +1,39 @@
+"""scandiff: streaming analysis of scanning-diffraction data (4D-STEM) from Python.
+
+The C++ engine does the work; this package opens datasets (files or numpy arrays, without
+copying), runs analyses in one pass with progress and Ctrl-C, and returns numpy results with
+their units and provenance. Axis order everywhere: (ry, rx, qy, qx) — scan row, scan column,
+detector row, detector column. See docs/python.md.
+"""
+from __future__ import annotations
+
+import atexit as _atexit
+import logging as _logging
+
+from . import _core
+from ._core import (BinQ, BudgetError, Calibration, Cancelled, CropQ, Detector, FormatError, InvalidArgument,
+                    IoError, PadQ, RepairPixels, ResampleQ, ScandiffError)
+from .dataset import Dataset, from_numpy, info, make_calibration, open
+from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, run
+from .files import WriteEMD, WriteRaw, convert, demo, ground_truth, save_results, simulate
+from .results import Result, Results
+from .stem import (CenterOfMass, Origin, OriginCalibration, VirtualDiffraction, VirtualImage, VirtualImages, annulus,
+                   calibrate_origin, calibrate_probe, center_of_mass, circle, detector, dpc, find_bad_pixels,
+                   median_diffraction, point, rectangle, virtual_diffraction, virtual_image, virtual_images)
+
+__version__ = _core.__version__
+
+# The library's messages go to the "scandiff" logger (warnings show by default).
+_core._set_log_sink(_logging.getLogger("scandiff"))
+_atexit.register(_core._set_log_sink, None)
+
+__all__ = [
+    "BinQ", "CropQ", "PadQ", "RepairPixels", "ResampleQ",
+    "Analysis", "BlockReduce", "BudgetError", "Calibration", "Cancelled", "CenterOfMass", "Dataset",
+    "Detector", "FormatError", "FrameMap", "InvalidArgument", "IoError", "Origin", "OriginCalibration",
+    "Result", "Results", "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD",
+    "WriteRaw", "annulus", "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert",
+    "demo", "detector", "dpc", "find_bad_pixels", "from_numpy", "ground_truth", "info",
+    "make_calibration", "map_frames", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
+    "run", "save_results", "simulate", "virtual_diffraction", "virtual_image", "virtual_images",
+]
