@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "calibrated_source.hpp"
+#include "scandiff/io/calibrated_source.hpp"
 #include "array_file.hpp"
 #include "commands.hpp"
 #include "input_options.hpp"
@@ -39,7 +39,7 @@ void run_peaks(const PeaksOptions& o, const GlobalOptions& global) {
   if (!o.origin.empty()) {
     Calibration cal = source->info().calibration;
     apply_origin_option(o.origin, cal);
-    source = std::make_unique<CalibratedSource>(std::move(source), cal);
+    source = std::make_unique<io::CalibratedSource>(std::move(source), cal);
   }
   const io::DatasetInfo& info = source->info();
   if (o.bvm_sampling < 1 || o.bvm_sampling > 16)
