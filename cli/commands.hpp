@@ -39,8 +39,11 @@ void register_calibrate(CLI::App& app, const GlobalOptions& global);
 void register_calibrate_origin(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_probe(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_bad_pixels(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_ellipse(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_pixel_size(CLI::App& calibrate, const GlobalOptions& global);
 void register_virtual(CLI::App& app, const GlobalOptions& global);
 void register_com(CLI::App& app, const GlobalOptions& global);
 void register_convert(CLI::App& app, const GlobalOptions& global);
+void register_polar(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   register_virtual(app, global);
   register_com(app, global);
   register_convert(app, global);
+  register_polar(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(
