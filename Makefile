@@ -61,6 +61,7 @@ bench: build
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
+	$(PYTHON) bench/compare_py4dstem_polar.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-output
