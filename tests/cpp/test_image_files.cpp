@@ -118,7 +118,9 @@ std::string cbf_file(const std::string& stream, std::int64_t rows, std::int64_t 
   s += "X-Binary-Size: " + std::to_string(claimed_size < 0 ? static_cast<std::int64_t>(stream.size()) : claimed_size) +
        "\r\n";
   s += "X-Binary-ID: 1\r\nX-Binary-Element-Type: \"" + type + "\"\r\nX-Binary-Element-Byte-Order: LITTLE_ENDIAN\r\n";
-  s += "X-Binary-Number-of-Elements: " + std::to_string(rows * cols) + "\r\n";
+  // (An absurd header's element count is written as 0: the product would overflow.)
+  const bool absurd = rows > 1000000 || cols > 1000000;
+  s += "X-Binary-Number-of-Elements: " + std::to_string(absurd ? 0 : rows * cols) + "\r\n";
   s += "X-Binary-Size-Fastest-Dimension: " + std::to_string(cols) + "\r\n";
   s += "X-Binary-Size-Second-Dimension: " + std::to_string(rows) + "\r\nX-Binary-Size-Padding: 4095\r\n\r\n";
   s += "\x0c\x1a\x04\xd5";
