@@ -60,8 +60,8 @@ bench: build
 	$(BUILD)/bench_mib
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
-	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
 	$(PYTHON) bench/compare_py4dstem_polar.py --build $(BUILD)
+	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-output

@@ -96,21 +96,7 @@ void BM_MemoryReadBandwidth(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * words * 8));
 }
 
-// The kernel's cost of mapping page-cache pages into the process, one thread: map the file,
-// touch one byte per 4 KiB page, unmap. No pass over memory-mapped page-cache data can be faster.
-void BM_PageCacheMapping(benchmark::State& state) {
-  const int fd = ::open(file_path.c_str(), O_RDONLY);
-  const auto bytes = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
-  for (auto _ : state) {
-    auto* p = static_cast<volatile std::uint8_t*>(::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0));
-    std::uint64_t s = 0;
-    for (std::size_t i = 0; i < bytes; i += 4096) s += p[i];
-    ::munmap(const_cast<std::uint8_t*>(p), bytes);
-    benchmark::DoNotOptimize(s);
-  }
-  ::close(fd);
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
-}
+void BM_PageCacheMapping(benchmark::State& state) { page_cache_mapping(state, file_path); }
 
 void BM_EngineSumFrames(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
@@ -183,21 +169,7 @@ int main(int argc, char** argv) {
                 "(target 70%%)\n",
                 t, r / 1e9, 100.0 * r / t / mem, 100.0 * r / t / map, m / 1e9, 100.0 * m / t / mem);
   }
-  if (!json_path.empty()) {
-    FILE* f = std::fopen(json_path.c_str(), "w");
-    if (!f) {
-      std::perror(json_path.c_str());
-      return 1;
-    }
-    std::fprintf(f, "{");
-    const char* sep = "";
-    for (const auto& [name, bytes_per_s] : reporter.rate) {
-      std::fprintf(f, "%s\"%s\": %.6g", sep, name.c_str(), bytes_per_s);
-      sep = ", ";
-    }
-    std::fprintf(f, "}\n");
-    std::fclose(f);
-  }
+  if (!json_path.empty() && !reporter.write_json(json_path)) return 1;
   benchmark::Shutdown();
   return 0;
 }

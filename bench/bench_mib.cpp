@@ -144,20 +144,8 @@ void BM_MibEngineSum(benchmark::State& state, const Case* c) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * src.info().total_bytes()));
 }
 
-// The kernel's cost of mapping page-cache pages, one thread: the ceiling of any mmap pass.
-void BM_PageCacheMapping(benchmark::State& state, const Case* c) {
-  const int fd = ::open(path_of(*c).c_str(), O_RDONLY);
-  const auto bytes = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
-  for (auto _ : state) {
-    auto* p = static_cast<volatile std::uint8_t*>(::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0));
-    std::uint64_t s = 0;
-    for (std::size_t i = 0; i < bytes; i += 4096) s += p[i];
-    ::munmap(const_cast<std::uint8_t*>(p), bytes);
-    benchmark::DoNotOptimize(s);
-  }
-  ::close(fd);
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
-}
+// The page-cache mapping ceiling of any mmap pass over this file.
+void BM_PageCacheMapping(benchmark::State& state, const Case* c) { page_cache_mapping(state, path_of(*c)); }
 
 }  // namespace
 

@@ -5,13 +5,18 @@
 //
 //   bench_stem_imaging [--size-mib 2048] [--file PATH] [--memory-mib 512] [--json RATES.json]
 //                      [google-benchmark flags]
-// bench/compare_py4dstem_imaging.py runs this and py4DSTEM on the same file.
+//   bench_stem_imaging --size-mib N --budget-mib 256 [--json OUT.json]
+//       one BF + ADF + CoM pass over the page-cached file, all threads, with that memory budget;
+//       prints the peak resident set size of the process during the pass (VmHWM after resetting
+//       it through /proc/self/clear_refs), so the budget can be checked against what the OS saw.
+// bench/compare_imaging.py runs this, py4DSTEM and LiberTEM on the same file.
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +46,7 @@ std::int64_t size_mib = 2048;    // the raw file
 std::int64_t memory_mib = 512;   // the in-memory subset
 std::string file_path = "/tmp/scandiff_bench_stem_u16.raw";
 std::string json_path;
+std::int64_t budget_mib = 0;     // > 0: the budget run only
 constexpr std::int64_t side = 256, scan_x = 128;
 
 sim::CrystalScanParams params() {
@@ -189,6 +195,51 @@ void BM_DetectorsSeparate(benchmark::State& state) {
   report(state, source.info());
 }
 
+// A field of /proc/self/status in MiB (VmRSS, VmHWM).
+double status_mib(const char* field) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  double kib = -1;
+  const std::size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') kib = std::atof(line + n + 1);
+  std::fclose(f);
+  return kib / 1024;
+}
+
+// One BF + ADF + CoM pass with a memory budget; returns the process exit code.
+int budget_run() {
+  const double baseline = status_mib("VmRSS");
+  if (FILE* f = std::fopen("/proc/self/clear_refs", "w")) {  // "5": reset the peak RSS (VmHWM)
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+  io::RawSource source(file_path, layout());
+  stem::VirtualImages images(bf_adf());
+  stem::CenterOfMass com;
+  engine::Analysis* list[] = {&images, &com};
+  engine::RunOptions o;
+  o.memory_budget = static_cast<std::size_t>(budget_mib) << 20;
+  const auto t0 = std::chrono::steady_clock::now();
+  engine::run(source, list, o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double peak = status_mib("VmHWM");
+  const double gb_per_s = static_cast<double>(source.info().total_bytes()) / seconds / 1e9;
+  std::printf("budget run: %lld MiB file, budget %lld MiB, all threads: %.2f s (%.2f GB/s); peak RSS %.1f MiB "
+              "(%.1f MiB before the pass)\n",
+              static_cast<long long>(size_mib), static_cast<long long>(budget_mib), seconds, gb_per_s, peak, baseline);
+  if (!json_path.empty()) {
+    FILE* f = std::fopen(json_path.c_str(), "w");
+    if (!f) return 1;
+    std::fprintf(f, "{\"budget_mib\": %lld, \"size_mib\": %lld, \"seconds\": %.4f, \"peak_rss_mib\": %.1f, "
+                 "\"baseline_rss_mib\": %.1f}\n",
+                 static_cast<long long>(budget_mib), static_cast<long long>(size_mib), seconds, peak, baseline);
+    std::fclose(f);
+  }
+  return peak <= static_cast<double>(budget_mib) ? 0 : 5;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -198,11 +249,13 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--memory-mib") == 0 && i + 1 < argc) memory_mib = std::atoll(argv[++i]);
     else if (std::strcmp(argv[i], "--file") == 0 && i + 1 < argc) file_path = argv[++i];
     else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) json_path = argv[++i];
+    else if (std::strcmp(argv[i], "--budget-mib") == 0 && i + 1 < argc) budget_mib = std::atoll(argv[++i]);
     else rest.push_back(argv[i]);
   }
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
   prepare_file();
+  if (budget_mib > 0) return budget_run();
   const int hw = static_cast<int>(std::thread::hardware_concurrency());
   for (int t = 1; t <= hw; t *= 2)
     benchmark::RegisterBenchmark("bf_adf_com_page_cache", BM_Imaging)->Args({t, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -238,22 +291,7 @@ int main(int argc, char** argv) {
     std::printf("  %2d detectors, 1 thread: one sweep %6.2f GB/s, separate analyses %6.2f GB/s (%.1fx)\n", d, one / 1e9,
                 sep / 1e9, sep > 0 ? one / sep : 0.0);
   }
-  if (!json_path.empty()) {
-    FILE* f = std::fopen(json_path.c_str(), "w");
-    if (!f) {
-      std::perror(json_path.c_str());
-      return 1;
-    }
-    std::fprintf(f, "{");
-    const char* sep = "";
-    for (const auto& [name, bytes_per_s] : reporter.rate) {
-      std::fprintf(f, "%s\"%s\": {\"bytes_per_s\": %.6g, \"frames_per_s\": %.6g}", sep, name.c_str(), bytes_per_s,
-                   reporter.fps[name]);
-      sep = ", ";
-    }
-    std::fprintf(f, "}\n");
-    std::fclose(f);
-  }
+  if (!json_path.empty() && !reporter.write_json(json_path)) return 1;
   benchmark::Shutdown();
   return 0;
 }

@@ -47,7 +47,8 @@ def main():
 
     print(f"mean diffraction pattern of {args.size_mib} MiB uint16 ({frames} frames of {FRAME}x{FRAME}), page cache")
     print(f"  numpy memmap, 1 thread:      {numpy_rate / 1e9:6.2f} GB/s")
-    for name, rate in sorted(ours.items()):
+    for name, r in sorted(ours.items()):
+        rate = r["bytes_per_s"]
         if not name.startswith("engine_sum_frames/") or rate <= 0:
             continue
         threads = name.split("/")[1]

@@ -1,10 +1,17 @@
-// Google Benchmark console reporter that also keeps each benchmark's rates, so a benchmark
-// program can print its summary (ratios against bandwidth, ceilings or other runs) at the end.
-// Shared by the programs in bench/.
+// What the programs in bench/ share: a Google Benchmark console reporter that also keeps each
+// benchmark's rates (so a program can print its summary, ratios against bandwidth, ceilings or
+// other runs, at the end, and write them as JSON for the compare_*.py scripts), and the
+// page-cache mapping ceiling.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,4 +30,44 @@ class RateReporter : public benchmark::ConsoleReporter {
   }
   std::map<std::string, double> rate;  // bytes per second
   std::map<std::string, double> fps;   // frames per second, where the benchmark counts frames
+
+  // Writes {"name/arg": {"bytes_per_s": ..., "frames_per_s": ...}, ...}; false (with a perror
+  // message) when the file cannot be written.
+  bool write_json(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) {
+      std::perror(path.c_str());
+      return false;
+    }
+    std::fprintf(f, "{");
+    const char* sep = "";
+    for (const auto& [name, bytes_per_s] : rate) {
+      std::fprintf(f, "%s\"%s\": {\"bytes_per_s\": %.6g, \"frames_per_s\": %.6g}", sep, name.c_str(), bytes_per_s,
+                   fps.count(name) ? fps[name] : 0.0);
+      sep = ", ";
+    }
+    std::fprintf(f, "}\n");
+    return std::fclose(f) == 0;
+  }
 };
+
+// The kernel's cost of mapping page-cache pages of `path` into the process, one thread: map the
+// file, touch one byte per 4 KiB page, unmap. No pass over memory-mapped page-cache data can be
+// faster. Sets the bytes processed on `state`.
+inline void page_cache_mapping(benchmark::State& state, const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) {
+    state.SkipWithError(("cannot open " + path).c_str());
+    return;
+  }
+  const auto bytes = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
+  for (auto _ : state) {
+    auto* p = static_cast<volatile std::uint8_t*>(::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0));
+    std::uint64_t s = 0;
+    for (std::size_t i = 0; i < bytes; i += 4096) s += p[i];
+    ::munmap(const_cast<std::uint8_t*>(p), bytes);
+    benchmark::DoNotOptimize(s);
+  }
+  ::close(fd);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
+#include "preparation_options.hpp"
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
@@ -30,6 +31,7 @@ constexpr double deg = std::numbers::pi / 180;
 
 struct ComOptions {
   InputOptions input;
+  PreparationOptions prep;
   std::string out;
   std::string mask;
   std::string units = "px";
@@ -49,7 +51,8 @@ void run_com(const ComOptions& o, const GlobalOptions& global) {
     apply_origin_option(o.origin, cal);
     source = std::make_unique<CalibratedSource>(std::move(source), cal);
   }
-  const io::DatasetInfo& info = source->info();
+  const PreparedInput prepared = prepare_input(std::move(source), o.prep);
+  const io::DatasetInfo& info = prepared.info;  // as the analyses see it, after --*-q stages
   stem::CenterOfMass::Options options;
   options.relative_to_origin = o.relative;
   if (!o.mask.empty()) {
@@ -75,9 +78,10 @@ void run_com(const ComOptions& o, const GlobalOptions& global) {
   {
     ProgressBar bar("com", !global.quiet);
     engine::RunOptions run = global.run_options("com");
+    run.stages = prepared.stage_list();
     run.progress = bar.callback();
     engine::Analysis* list[] = {&com};
-    engine::run(*source, list, run);
+    engine::run(*prepared.source, list, run);
   }
   std::vector<Result> results = com.results();
   std::vector<std::pair<std::string, Metadata>> metadata;
@@ -122,6 +126,7 @@ void register_com(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("com", "centre of mass of every diffraction pattern (com_x along qx, com_y along qy, "
                                         "pixels); with --dpc the scan rotation and the iDPC phase");
   o->input.add_to(cmd);
+  o->prep.add_to(cmd);
   cmd->add_option("--out", o->out, "folder for com.h5 and the PNGs (created if missing)")->required();
   cmd->add_option("--mask", o->mask,
                   "only pixels inside this detector, used as weights: circle:qy,qx,r, annulus:..., rectangle:..., "

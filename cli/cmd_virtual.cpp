@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
+#include "preparation_options.hpp"
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
@@ -29,6 +30,7 @@ namespace {
 
 struct VirtualOptions {
   InputOptions input;
+  PreparationOptions prep;
   std::string out;
   std::vector<std::string> detectors;
   std::string units = "px";
@@ -51,8 +53,9 @@ void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.subpixel && !o.shift_center) throw InvalidArgument("--subpixel: only with --shift-center");
   if (!o.select.empty() && !o.weights.empty()) throw InvalidArgument("--select and --weights: give one or the other");
-  auto source = open_with_origin(o.input, o.origin);
-  const io::DatasetInfo& info = source->info();
+  const PreparedInput prepared = prepare_input(open_with_origin(o.input, o.origin), o.prep);
+  io::Source& source = *prepared.source;
+  const io::DatasetInfo& info = prepared.info;  // as the analyses see it, after --*-q stages
   const stem::DetectorUnits units = stem::parse_detector_units(o.units, "--units");
   const stem::CenterShift shift = !o.shift_center ? stem::CenterShift::none
                                   : o.subpixel     ? stem::CenterShift::subpixel
@@ -89,6 +92,7 @@ void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
   if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
 
   engine::RunOptions run = global.run_options("virtual");
+  run.stages = prepared.stage_list();
   const std::size_t budget = run.memory_budget > 0 ? run.memory_budget : engine::default_memory_budget();
   std::unique_ptr<stem::VirtualImages> images;
   std::unique_ptr<stem::VirtualDiffraction> diffraction;
@@ -116,13 +120,13 @@ void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
   {
     ProgressBar bar(passes > 1 ? fmt::format("virtual (pass 1/{})", passes) : "virtual", !global.quiet);
     run.progress = bar.callback();
-    engine::run(*source, analyses, run);
+    engine::run(source, analyses, run);
   }
   for (std::size_t k = 1; k < median_tiles.size(); ++k) {
     ProgressBar bar(fmt::format("median (pass {}/{})", k + 1, passes), !global.quiet);
     run.progress = bar.callback();
     engine::Analysis* list[] = {median_tiles[k].get()};
-    engine::run(*source, list, run);
+    engine::run(source, list, run);
   }
 
   std::vector<Result> results;
@@ -156,6 +160,7 @@ void register_virtual(CLI::App& app, const GlobalOptions& global) {
       "virtual", "virtual images (any number of detectors, one sweep per frame) and virtual diffraction "
                  "(mean/max/median) in one pass; EMD file + PNGs");
   o->input.add_to(cmd);
+  o->prep.add_to(cmd);
   cmd->add_option("--out", o->out, "folder for virtual.h5 and the PNGs (created if missing)")->required();
   cmd->add_option("--detector", o->detectors,
                   "a detector, repeatable: [NAME=]SHAPE:NUMBERS with point:qy,qx  circle:qy,qx,r  "

@@ -29,4 +29,16 @@ DType parse_dtype(std::string_view text, std::string_view what) {
                         "', expected one of uint8, uint16, uint32, int32, float32, float64");
 }
 
+DType sum_dtype(DType t) {
+  switch (t) {
+    case DType::u8:
+    case DType::u16: return DType::u32;
+    case DType::u32:
+    case DType::i32: return DType::f64;
+    case DType::f32: return DType::f32;
+    case DType::f64: return DType::f64;
+  }
+  throw InvalidArgument("sum_dtype: unknown dtype code " + std::to_string(static_cast<int>(t)));
+}
+
 }  // namespace scandiff

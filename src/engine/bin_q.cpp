@@ -35,18 +35,6 @@ void bin_frames(const In* src, Out* dst, std::int64_t count, std::int64_t ny, st
 
 }  // namespace
 
-DType binned_dtype(DType in) {
-  switch (in) {
-    case DType::u8:
-    case DType::u16: return DType::u32;
-    case DType::u32:
-    case DType::i32: return DType::f64;
-    case DType::f32: return DType::f32;
-    case DType::f64: return DType::f64;
-  }
-  throw InvalidArgument("bin_q: unknown dtype");
-}
-
 BinQ::BinQ(std::int64_t factor) : k_(factor) {
   if (factor < 1 || factor > 256) throw InvalidArgument(fmt::format("bin_q: factor must be 1..256 (got {})", factor));
 }
@@ -58,7 +46,7 @@ io::DatasetInfo BinQ::prepare(const io::DatasetInfo& in) {
   io::DatasetInfo out = in;
   out.frame_y = in.frame_y / k_;
   out.frame_x = in.frame_x / k_;
-  out.dtype = binned_dtype(in.dtype);
+  out.dtype = sum_dtype(in.dtype);
   const double shift = 0.5 * static_cast<double>(k_ - 1);
   out.calibration = map_detector_pixels(in.calibration, shift, shift, static_cast<double>(k_));
   return out;

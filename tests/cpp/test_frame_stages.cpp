@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "frame_stage_test_util.hpp"
 #include "scandiff/engine/bin_q.hpp"
 #include "scandiff/engine/crop_q.hpp"
 #include "scandiff/engine/pad_q.hpp"
@@ -32,18 +33,7 @@ Array random_scan(std::int64_t sy, std::int64_t sx, std::int64_t fy, std::int64_
   return a;
 }
 
-// Applies one stage to every frame of an in-memory scan (the engine is not involved).
-Array apply_stage(engine::FrameStage& stage, const Array& scan, io::DatasetInfo* out_info = nullptr) {
-  io::MemorySource src(scan);
-  const io::DatasetInfo out = stage.prepare(src.info());
-  if (out_info) *out_info = out;
-  Array result(out.dtype, out.shape());
-  const engine::FrameBlock block{.first = 0, .count = src.info().frame_count(), .frame_y = src.info().frame_y,
-                                 .frame_x = src.info().frame_x, .scan_x = src.info().scan_x,
-                                 .dtype = src.info().dtype, .data = scan.bytes()};
-  stage.apply(block, result.bytes());
-  return result;
-}
+using test::apply_stage;
 
 bool bitwise_equal(const Array& a, const Array& b) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() && std::memcmp(a.bytes(), b.bytes(), a.nbytes()) == 0;
@@ -84,12 +74,12 @@ TEST(BinQ, MaximalUint16SumFitsUint32AtFactor256) {
 }
 
 TEST(BinQ, DtypePromotionTableAndExactSumsForEveryDtype) {
-  EXPECT_EQ(engine::binned_dtype(DType::u8), DType::u32);
-  EXPECT_EQ(engine::binned_dtype(DType::u16), DType::u32);
-  EXPECT_EQ(engine::binned_dtype(DType::u32), DType::f64);
-  EXPECT_EQ(engine::binned_dtype(DType::i32), DType::f64);
-  EXPECT_EQ(engine::binned_dtype(DType::f32), DType::f32);
-  EXPECT_EQ(engine::binned_dtype(DType::f64), DType::f64);
+  EXPECT_EQ(sum_dtype(DType::u8), DType::u32);
+  EXPECT_EQ(sum_dtype(DType::u16), DType::u32);
+  EXPECT_EQ(sum_dtype(DType::u32), DType::f64);
+  EXPECT_EQ(sum_dtype(DType::i32), DType::f64);
+  EXPECT_EQ(sum_dtype(DType::f32), DType::f32);
+  EXPECT_EQ(sum_dtype(DType::f64), DType::f64);
   {  // uint32 near the top: the float64 sum is exact.
     const Array scan = random_scan<std::uint32_t>(1, 2, 6, 6, 2, 4294967295.0);
     engine::BinQ bin(3);

@@ -1,4 +1,4 @@
-// Crop and thin in R: ScanSubset frames, calibration, and an engine pass over it.
+// Crop, thin and bin in R: ScanSubset and ScanBin frames, calibration, and an engine pass over them.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -6,6 +6,7 @@
 
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/memory_source.hpp"
+#include "scandiff/io/scan_bin.hpp"
 #include "scandiff/io/scan_subset.hpp"
 #include "scandiff/stem/virtual_image.hpp"
 
@@ -84,4 +85,55 @@ TEST(ScanSubset, RejectsBadRanges) {
   io::ScanSubset thin(inner, 0, 4, 0, 5, 2);
   EXPECT_EQ(thin.info().scan_y, 2);
   EXPECT_EQ(thin.info().scan_x, 3);
+}
+
+TEST(ScanBin, SumsBlocksOfPositionsWithPromotionAndAveragesOrigins) {
+  const Array data = numbered_scan(7, 9);  // uint16 up to 60000: sums of 4 overflow uint16
+  Calibration cal;
+  cal.scan_pixel_size = 2.0;
+  cal.origin_qx_map = Array(DType::f64, {7, 9});
+  for (std::int64_t i = 0; i < 63; ++i) cal.origin_qx_map.data<double>()[i] = static_cast<double>(i);
+  auto inner = std::make_shared<io::MemorySource>(data, cal);
+  io::ScanBin bin(inner, 2);
+  const io::DatasetInfo& info = bin.info();
+  ASSERT_EQ(info.scan_y, 3);
+  ASSERT_EQ(info.scan_x, 4);
+  ASSERT_EQ(info.dtype, DType::u32);
+  EXPECT_DOUBLE_EQ(info.calibration.scan_pixel_size, 4.0);
+  // Block (1, 2) holds inner (2..3, 4..5): origins 22, 23, 31, 32 -> mean 27.
+  EXPECT_DOUBLE_EQ((info.calibration.origin_qx_map.view<const double, 2>()(1, 2)), 27.0);
+  EXPECT_EQ(info.metadata["scan_bin"]["factor"], 2);
+
+  Array out(DType::u32, {3, 4, 3, 4});
+  bin.read(0, 12, out.bytes());
+  auto o = out.view<const std::uint32_t, 4>();
+  auto d = data.view<const std::uint16_t, 4>();
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j)
+      for (int qy = 0; qy < 3; ++qy)
+        for (int qx = 0; qx < 4; ++qx) {
+          const std::uint32_t sum = std::uint32_t{d(2 * i, 2 * j, qy, qx)} + d(2 * i, 2 * j + 1, qy, qx) +
+                                    d(2 * i + 1, 2 * j, qy, qx) + d(2 * i + 1, 2 * j + 1, qy, qx);
+          ASSERT_EQ(o(i, j, qy, qx), sum);
+        }
+  // A range starting mid-row and crossing rows reads the same frames.
+  Array part(DType::u32, {5, 3, 4});
+  bin.read(3, 5, part.bytes());
+  EXPECT_EQ(std::memcmp(part.bytes(), out.bytes() + 3 * 12 * 4, 5 * 12 * 4), 0);
+  EXPECT_THROW(bin.read(10, 3, part.bytes()), InvalidArgument);
+}
+
+TEST(ScanBin, FloatDataSumsInDoubleAndBadFactorsAreRefused) {
+  Array data(DType::f32, {2, 2, 1, 1});
+  const float values[] = {1e8f, 1.0f, 1.0f, -1e8f};
+  std::memcpy(data.bytes(), values, sizeof values);
+  auto inner = std::make_shared<io::MemorySource>(data);
+  io::ScanBin bin(inner, 2);
+  ASSERT_EQ(bin.info().dtype, DType::f32);
+  float out = -1;
+  bin.read(0, 1, reinterpret_cast<std::byte*>(&out));
+  EXPECT_EQ(out, 2.0f);  // float32 accumulation in this order would give 0 or 1
+  EXPECT_THROW(io::ScanBin(inner, 3), InvalidArgument);
+  EXPECT_THROW(io::ScanBin(inner, 0), InvalidArgument);
+  EXPECT_THROW(io::ScanBin(nullptr, 1), InvalidArgument);
 }

@@ -55,4 +55,10 @@ decltype(auto) visit_dtype(DType t, F&& f) {
 
 constexpr bool is_integer(DType t) { return t != DType::f32 && t != DType::f64; }
 
+// The dtype that holds the exact sum of up to 65536 elements of `t` (binning in Q or R):
+//   uint8, uint16 -> uint32   (65535 * 65536 < 2^32)
+//   uint32, int32 -> float64  (exact: 2^32 * 65536 < 2^53)
+//   float32 -> float32 (summed in float64, rounded once), float64 -> float64
+DType sum_dtype(DType t);
+
 }  // namespace scandiff

@@ -2,8 +2,8 @@
 //   out[I, J] = sum_{a, b in [0, k)} in[k·I + a, k·J + b],   I < floor(qy / k), J < floor(qx / k)
 // The remainder rows/columns at the high end are dropped (as py4DSTEM does).
 //
-// The dtype is promoted so no sum can overflow or lose precision (py4DSTEM keeps the input
-// dtype, so uint16 wraps: stem-algorithms.md §11.5):
+// The dtype is promoted (core sum_dtype) so no sum can overflow or lose precision (py4DSTEM keeps
+// the input dtype, so uint16 wraps: stem-algorithms.md §11.5):
 //   uint8, uint16 -> uint32   (k <= 256: 65535·256² < 2^32; summed exactly in uint32)
 //   uint32, int32 -> float64  (exact: 2^32·256² < 2^53)
 //   float32 -> float32, float64 -> float64 (summed in float64, rounded once)
@@ -16,9 +16,6 @@
 #include "scandiff/engine/frame_stage.hpp"
 
 namespace scandiff::engine {
-
-// The dtype BinQ produces from `in` (table above).
-DType binned_dtype(DType in);
 
 class BinQ final : public FrameStage {
  public:
