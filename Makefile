@@ -56,8 +56,9 @@ fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
 	  -DCMAKE_CXX_COMPILER=clang++ -DSCANDIFF_FUZZ=ON -DSCANDIFF_TESTS=OFF -DSCANDIFF_BENCH=OFF \
 	  -DSCANDIFF_WERROR=$(WERROR)
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_mib_header
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_mib_header fuzz_image_headers
 	bash tests/fuzz/run_fuzz_mib_header.sh $(FUZZ_BUILD)/fuzz_mib_header $(FUZZ_SECONDS)
+	bash tests/fuzz/run_fuzz_image_headers.sh $(FUZZ_BUILD)/fuzz_image_headers 10
 
 test: sanitize fuzz test-cpp test-python
 
@@ -67,6 +68,7 @@ bench: build python
 	$(BUILD)/bench_mib
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
+	$(PYTHON) bench/compare_py4dstem_polar.py --build $(BUILD)
 	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
 	$(PYTHON) bench/compare_py4dstem_bragg.py --build $(BUILD)
 	$(PYTHON) bench/python_api.py

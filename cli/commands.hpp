@@ -48,5 +48,8 @@ void register_nmf(CLI::App& app, const GlobalOptions& global);
 void register_integrate(CLI::App& app, const GlobalOptions& global);
 void register_peaks(CLI::App& app, const GlobalOptions& global);
 void register_strain(CLI::App& app, const GlobalOptions& global);
+void register_calibrate_ellipse(CLI::App& calibrate, const GlobalOptions& global);
+void register_calibrate_pixel_size(CLI::App& calibrate, const GlobalOptions& global);
+void register_polar(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

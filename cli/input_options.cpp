@@ -9,7 +9,8 @@ namespace scandiff::cli {
 
 void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_option("file", path,
-                  "dataset: EMD 1.0 / HDF5 (.h5, .emd), Merlin .mib (or its .hdr), or raw binary with --raw-shape")
+                  "dataset: EMD 1.0 / HDF5 (.h5, .emd), Merlin .mib (or its .hdr), a TIFF/EDF/CBF image or stack, or "
+                  "raw binary with --raw-shape")
       ->required();
   cmd->add_option("--raw-shape", raw_shape, "raw binary: scan and frame shape as ry,rx,qy,qx")
       ->delimiter(',')
@@ -20,7 +21,7 @@ void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_flag("--big-endian", raw_big_endian, "raw binary: big-endian elements");
   cmd->add_option("--datapath", datapath, "HDF5: the array node to open, e.g. datacube_root/datacube");
   const char* mib = "Merlin .mib";
-  cmd->add_option("--scan-shape", scan_shape, "Merlin .mib: scan shape Y,X (rows, columns); wins over every rule")
+  cmd->add_option("--scan-shape", scan_shape, "Merlin .mib and images: scan shape Y,X (rows, columns); wins over every rule")
       ->delimiter(',')
       ->expected(2)
       ->group(mib);
@@ -38,7 +39,8 @@ void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_flag("--flip-ud", flip_ud, "Merlin .mib: flip every frame up-down (HyperSpy/epsic orientation)")->group(mib);
   cmd->add_flag("--series", series,
                 "Merlin .mib: also read the sibling files <prefix><digits>.mib of a multi-file acquisition "
-                "(automatic when FILE is the .hdr)")
+                "(automatic when FILE is the .hdr); images: read every <prefix><digits>.<ext> beside FILE, in "
+                "numeric order")
       ->group(mib);
 }
 
@@ -73,8 +75,17 @@ std::unique_ptr<io::Source> InputOptions::open() const {
   o.mib.fill_gaps = fill_gaps;
   o.mib.flip_ud = flip_ud;
   o.mib.series = series;
+  o.images.scan_shape = o.mib.scan_shape;
+  o.images.series = series;
   auto source = io::open(path, o);
-  if (has_mib_options() && source->info().format != "mib")
+  const std::string& format = source->info().format;
+  const bool image = format == "tiff" || format == "edf" || format == "cbf" || format == "image-series";
+  const bool mib_only = skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud;
+  if (image && mib_only)
+    throw InvalidArgument(fmt::format("--skip-frames, --flyback, --fill-gaps and --flip-ud apply to Merlin .mib/.hdr "
+                                      "input; {} is {}",
+                                      path, format));
+  if (!image && has_mib_options() && format != "mib")
     throw InvalidArgument(fmt::format("--scan-shape, --skip-frames, --flyback, --fill-gaps, --flip-ud and --series "
                                       "apply to Merlin .mib/.hdr input; {} is {}",
                                       path, source->info().format));

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   register_integrate(app, global);
   register_peaks(app, global);
   register_strain(app, global);
+  register_polar(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(

@@ -1,10 +1,15 @@
 // Internal helpers shared by the image readers (not installed).
 #pragma once
 
+#include <cerrno>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -27,6 +32,21 @@ inline std::uintmax_t readable_file_size(const std::filesystem::path& path, std:
   const auto size = fs::file_size(path, ec);
   if (ec) throw IoError(fmt::format("{}: cannot read {}: {}", path.string(), what, ec.message()));
   return size;
+}
+
+// Reads `count` bytes at byte `offset` of `path` (fewer when the file ends first: the result
+// says how many). Throws IoError naming the file (and `what`) when it cannot be opened or read.
+inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path, std::uint64_t offset,
+                                              std::size_t count, std::string_view what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw IoError(fmt::format("{}: cannot read {}: {}", path.string(), what, std::strerror(errno)));
+  std::vector<std::byte> out(count);
+  f.seekg(static_cast<std::streamoff>(offset));
+  if (f) f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(count));
+  if (f.bad()) throw IoError(fmt::format("{}: cannot read {}: read error", path.string(), what));
+  if (f) return out;
+  const auto got = static_cast<std::size_t>(f.gcount() > 0 ? f.gcount() : 0);  // the file ended first
+  return std::vector<std::byte>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(got));
 }
 
 }  // namespace scandiff::io::detail

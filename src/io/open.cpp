@@ -6,6 +6,7 @@
 
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/image_file.hpp"
 
 namespace scandiff::io {
 
@@ -26,8 +27,10 @@ std::unique_ptr<Source> open(const fs::path& path, const OpenOptions& options) {
   if (options.raw) return std::make_unique<RawSource>(path, *options.raw);
   if (is_hdf5_file(path)) return open_emd(path, options.datapath);
   if (is_mib_file(path)) return open_mib(path, options.mib);
+  if (detect_image_format(path)) return open_image_series({path}, options.images);
   throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5/EMD 1.0 file (.h5, .emd), a Merlin "
-                                ".mib/.hdr acquisition, or raw binary described with --raw-shape and --dtype",
+                                ".mib/.hdr acquisition, a TIFF/EDF/CBF image (or stack), or raw binary described with "
+                                "--raw-shape and --dtype",
                                 path.string()));
 }
 

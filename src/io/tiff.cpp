@@ -316,10 +316,14 @@ void write_tiff(const std::filesystem::path& path, const Array& image, const Tif
   out.commit();
 }
 
-Array read_tiff(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  const auto file_size = detail::readable_file_size(path, "TIFF");
-  {  // Tell "not a TIFF" apart from "cannot open" before libtiff sees the file.
+namespace {
+
+// Checks the TIFF signature (telling "not a TIFF" apart from "cannot open" before libtiff sees
+// the file) and opens it for reading. Returns the file size through `file_size`.
+TiffPtr open_for_reading(const std::filesystem::path& path, const std::string& name, TiffCall& call,
+                         std::uintmax_t& file_size) {
+  file_size = detail::readable_file_size(path, "TIFF");
+  {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw IoError(fmt::format("{}: cannot read TIFF: {}", name, std::strerror(errno)));
     unsigned char m[4] = {};
@@ -329,10 +333,55 @@ Array read_tiff(const std::filesystem::path& path) {
     if (f.gcount() != 4 || !(le || be))
       throw FormatError(fmt::format("{}: not a TIFF file (no TIFF header)", name));
   }
-
-  TiffCall call(name);
   TiffPtr tif(TIFFOpen(path.c_str(), "r"));
   if (!tif) throw FormatError(fmt::format("{}: invalid TIFF: {}", name, call.reason("libtiff cannot open it")));
+  return tif;
+}
+
+void read_page(TIFF* tif, const PageInfo& info, std::byte* dst, const std::string& name, std::size_t page,
+               const TiffCall& call) {
+  if (info.tiled)
+    read_tiled(tif, info, dst, name, page, call);
+  else
+    read_striped(tif, info, dst, name, page, call);
+}
+
+}  // namespace
+
+TiffPages read_tiff_pages(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  TiffCall call(name);
+  std::uintmax_t file_size = 0;
+  TiffPtr tif = open_for_reading(path, name, call, file_size);
+  const auto npages = static_cast<std::int64_t>(TIFFNumberOfDirectories(tif.get()));
+  if (npages == 0 || !call.errors.empty())
+    throw FormatError(fmt::format("{}: corrupt chain of pages (directories): {}", name, call.reason("no pages")));
+  const PageInfo first = page_info(tif.get(), name, 0);
+  return {npages, first.height, first.width, first.dtype};
+}
+
+Array read_tiff_page(const std::filesystem::path& path, std::int64_t page) {
+  const std::string name = path.string();
+  TiffCall call(name);
+  std::uintmax_t file_size = 0;
+  TiffPtr tif = open_for_reading(path, name, call, file_size);
+  if (page < 0 || page > 0xffff || !TIFFSetDirectory(tif.get(), static_cast<tdir_t>(page)))
+    throw FormatError(fmt::format("{}: has no page {}: {}", name, page, call.reason("no such directory")));
+  const PageInfo info = page_info(tif.get(), name, static_cast<std::size_t>(page));
+  const std::size_t bytes = std::size_t{info.width} * info.height * size_of(info.dtype);
+  if (double(bytes) > 5000.0 * double(file_size) + 1048576.0)
+    throw FormatError(fmt::format("{}: page {} of {}x{} {} cannot fit in a {}-byte file", name, page, info.height,
+                                  info.width, name_of(info.dtype), file_size));
+  Array out(info.dtype, {info.height, info.width});
+  read_page(tif.get(), info, out.bytes(), name, static_cast<std::size_t>(page), call);
+  return out;
+}
+
+Array read_tiff(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  TiffCall call(name);
+  std::uintmax_t file_size = 0;
+  TiffPtr tif = open_for_reading(path, name, call, file_size);
 
   // Count the pages by walking the directory chain (no tags are parsed, so libtiff's warnings
   // about a page appear once, when it is read below). A broken chain is an error rather than
@@ -366,11 +415,7 @@ Array read_tiff(const std::filesystem::path& path) {
                                       name, p, info.height, info.width, name_of(info.dtype), first.height,
                                       first.width, name_of(first.dtype)));
     }
-    std::byte* dst = out.bytes() + p * page_bytes;
-    if (info.tiled)
-      read_tiled(tif.get(), info, dst, name, p, call);
-    else
-      read_striped(tif.get(), info, dst, name, p, call);
+    read_page(tif.get(), info, out.bytes() + p * page_bytes, name, p, call);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "scandiff/io/image_series.hpp"
 #include "scandiff/io/mib.hpp"
 #include "scandiff/io/raw_source.hpp"
 #include "scandiff/io/source.hpp"
@@ -16,11 +17,13 @@ struct OpenOptions {
   std::optional<RawLayout> raw;  // treat the file as raw binary with this layout
   std::string datapath;          // inside a container file (HDF5): the node to open
   MibOptions mib;                // Merlin acquisitions: scan shape, skipped frames, orientation
+  ImageSeriesOptions images;     // TIFF/EDF/CBF images: scan shape, sibling files
 };
 
 // Opens `path` as a Source: HDF5 files (EMD 1.0) by their signature, Merlin .mib frames by
 // their "MQ1," magic and Merlin .hdr acquisition headers by "HDR," (whatever the file is
-// called); raw binary when options.raw is given. Throws IoError (missing, a folder, unreadable) or FormatError
+// called), detector images (TIFF, EDF, CBF; one frame or a stack, see image_series.hpp) by
+// their signatures; raw binary when options.raw is given. Throws IoError (missing, a folder, unreadable) or FormatError
 // (unrecognised or malformed content), each naming the file and what was expected.
 std::unique_ptr<Source> open(const std::filesystem::path& path, const OpenOptions& options = {});
 

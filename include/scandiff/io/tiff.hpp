@@ -2,6 +2,7 @@
 // write and what other tools (ImageJ/Fiji, tifffile, Dioptas) read back exactly.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 
 #include "scandiff/core/array.hpp"
@@ -32,5 +33,17 @@ void write_tiff(const std::filesystem::path& path, const Array& image, const Tif
 // or corrupt, or holds an unsupported layout (RGB, palette, several samples per pixel, other
 // sample types, pages of different shapes or types).
 Array read_tiff(const std::filesystem::path& path);
+
+// The page count of a TIFF and the shape and dtype of its first page, without reading pixels.
+struct TiffPages {
+  std::int64_t pages = 0;
+  std::int64_t height = 0, width = 0;
+  DType dtype = DType::u8;
+};
+TiffPages read_tiff_pages(const std::filesystem::path& path);
+
+// Reads page `page` (0-based) alone as (H, W); errors as read_tiff, and FormatError when the
+// file has no such page.
+Array read_tiff_page(const std::filesystem::path& path, std::int64_t page);
 
 }  // namespace scandiff::io
