@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "array_file.hpp"
-#include "calibrated_source.hpp"
+#include "scandiff/io/calibrated_source.hpp"
 #include "commands.hpp"
 #include "diffraction_pass.hpp"
 #include "input_options.hpp"
