@@ -9,7 +9,8 @@ namespace scandiff::cli {
 
 void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_option("file", path,
-                  "dataset: EMD 1.0 / HDF5 (.h5, .emd), Merlin .mib (or its .hdr), or raw binary with --raw-shape")
+                  "dataset: HDF5 (EMD 1.0 .h5/.emd, HyperSpy .hspy, Dectris *_master.h5), Merlin .mib (or its .hdr), "
+                  "or raw binary with --raw-shape")
       ->required();
   cmd->add_option("--raw-shape", raw_shape, "raw binary: scan and frame shape as ry,rx,qy,qx")
       ->delimiter(',')
@@ -18,9 +19,11 @@ void InputOptions::add_to(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--header-bytes", raw_header_bytes, "raw binary: bytes to skip before the first frame");
   cmd->add_flag("--big-endian", raw_big_endian, "raw binary: big-endian elements");
-  cmd->add_option("--datapath", datapath, "HDF5: the array node to open, e.g. datacube_root/datacube");
+  cmd->add_option("--datapath", datapath,
+                  "HDF5: the array to open, e.g. datacube_root/datacube (EMD) or __unnamed__ (HyperSpy experiment)");
   const char* mib = "Merlin .mib";
-  cmd->add_option("--scan-shape", scan_shape, "Merlin .mib: scan shape Y,X (rows, columns); wins over every rule")
+  cmd->add_option("--scan-shape", scan_shape,
+                  "Merlin .mib, Dectris master, 3D HyperSpy stack: scan shape Y,X (rows, columns); wins over every rule")
       ->delimiter(',')
       ->expected(2)
       ->group(mib);
@@ -43,7 +46,7 @@ void InputOptions::add_to(CLI::App* cmd) {
 }
 
 bool InputOptions::has_mib_options() const {
-  return !scan_shape.empty() || skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud || series;
+  return skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud || series;
 }
 
 std::unique_ptr<io::Source> InputOptions::open() const {
@@ -67,6 +70,7 @@ std::unique_ptr<io::Source> InputOptions::open() const {
       throw InvalidArgument(fmt::format("--scan-shape {},{}: both extents must be positive", scan_shape[0],
                                         scan_shape[1]));
     o.mib.scan_shape = std::pair{scan_shape[0], scan_shape[1]};
+    o.stack_scan_shape = o.mib.scan_shape;
   }
   o.mib.skip_frames = skip_frames;
   o.mib.flyback = flyback == "on" ? io::MibFlyback::on : flyback == "off" ? io::MibFlyback::off : io::MibFlyback::automatic;
@@ -74,10 +78,15 @@ std::unique_ptr<io::Source> InputOptions::open() const {
   o.mib.flip_ud = flip_ud;
   o.mib.series = series;
   auto source = io::open(path, o);
-  if (has_mib_options() && source->info().format != "mib")
-    throw InvalidArgument(fmt::format("--scan-shape, --skip-frames, --flyback, --fill-gaps, --flip-ud and --series "
-                                      "apply to Merlin .mib/.hdr input; {} is {}",
-                                      path, source->info().format));
+  const std::string& format = source->info().format;
+  if (has_mib_options() && format != "mib")
+    throw InvalidArgument(fmt::format("--skip-frames, --flyback, --fill-gaps, --flip-ud and --series apply to Merlin "
+                                      ".mib/.hdr input; {} is {}",
+                                      path, format));
+  if (!scan_shape.empty() && format != "mib" && format != "dectris" && format != "hyperspy")
+    throw InvalidArgument(fmt::format("--scan-shape applies to Merlin .mib/.hdr input, Dectris master files and 3D "
+                                      "HyperSpy stacks; {} is {}",
+                                      path, format));
   return source;
 }
 

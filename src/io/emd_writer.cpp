@@ -146,7 +146,7 @@ void EmdWriter::add_root(const std::string& root, const Calibration& cal) {
 }
 
 void EmdWriter::add_datacube(const std::string& root, const std::string& name, Shape shape, DType dtype,
-                             const Calibration& cal) {
+                             const Calibration& cal, const Hdf5Storage& storage) {
   h5::Lock lock;
   state_->check_open();
   State::Root& r = state_->root(root);
@@ -157,7 +157,9 @@ void EmdWriter::add_datacube(const std::string& root, const std::string& name, S
                                       "(scan y, scan x, detector y, detector x)",
                                       state_->file_name, name, shape_string(shape)));
   Handle node = create_array_node(state_->file.get(), root, name, "DataCube");
-  State::Cube cube{root, name, h5::create_dataset(node.get(), "data", h5::native_type(dtype), shape), shape, dtype,
+  Handle data = h5::create_frames_dataset(node.get(), "data", shape, dtype, storage,
+                                         fmt::format("{}: datacube '{}/{}'", state_->file_name, root, name));
+  State::Cube cube{root, name, std::move(data), shape, dtype,
                    std::vector<bool>(static_cast<std::size_t>(shape[0] * shape[1]), false), 0};
   h5::write_string_attr(cube.data.get(), "units", "pixel intensity");
   // py4DSTEM's names for the (ry, rx, qy, qx) data axes.
@@ -270,7 +272,12 @@ void EmdWriter::commit() {
       Handle bundle = emd::open_or_create_bundle(group.get());
       emd::write_calibration(bundle.get(), root.calibration, root.targets);
     }
-    state_->cubes.clear();  // closes the datasets
+    // Closing a datacube flushes its chunk cache through the filters: a failure there is a failed write.
+    for (auto& cube : state_->cubes)
+      if (!cube.data.reset())
+        throw IoError(fmt::format("{}: cannot finish writing datacube '{}/{}': {}", state_->file_name, cube.root,
+                                  cube.name, h5::error_text()));
+    state_->cubes.clear();
     check<IoError>(H5Fflush(state_->file.get(), H5F_SCOPE_GLOBAL),
                    fmt::format("{}: cannot finish writing", state_->file_name));
     if (!state_->file.reset())

@@ -134,6 +134,16 @@ void write_int_attr(hid_t obj, const std::string& name, std::int64_t value) {
   write_scalar_attr(obj, name, H5T_NATIVE_INT64, &value);
 }
 
+void write_double_attr(hid_t obj, const std::string& name, double value) {
+  write_scalar_attr(obj, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+void write_bool_attr(hid_t obj, const std::string& name, bool value) {
+  Handle type = bool_type();
+  const std::int8_t v = value ? 1 : 0;
+  write_scalar_attr(obj, name, type.get(), &v);
+}
+
 namespace {
 // Reads every string of an attribute (is_attr) or dataset of string type `type`.
 std::optional<std::vector<std::string>> read_string_values(hid_t obj, bool is_attr) {
@@ -213,6 +223,64 @@ std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name) {
     return static_cast<std::int64_t>(v);
   }
   return std::nullopt;
+}
+
+std::optional<double> read_double_attr(hid_t obj, const std::string& name) {
+  if (!has_attr(obj, name)) return std::nullopt;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  Handle type(H5Aget_type(attr.get()));
+  Handle space(H5Aget_space(attr.get()));
+  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  double v = 0;
+  if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> read_bool_attr(hid_t obj, const std::string& name) {
+  if (!has_attr(obj, name)) return std::nullopt;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  Handle type(H5Aget_type(attr.get()));
+  Handle space(H5Aget_space(attr.get()));
+  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  std::int64_t v = 0;
+  if (cls == H5T_ENUM) {  // h5py's bool: read the stored integer as is; zero in any byte order is all zero bytes
+    const std::size_t size = H5Tget_size(type.get());
+    unsigned char raw[8] = {};
+    if (size == 0 || size > sizeof raw || H5Aread(attr.get(), type.get(), raw) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return std::nullopt;
+    }
+    for (std::size_t i = 0; i < size; ++i)
+      if (raw[i] != 0) return true;
+    return false;
+  }
+  if (cls == H5T_INTEGER && H5Aread(attr.get(), H5T_NATIVE_INT64, &v) >= 0) return v != 0;
+  H5Eclear2(H5E_DEFAULT);
+  return std::nullopt;
+}
+
+std::optional<double> read_number_dataset(hid_t loc, const std::string& path) {
+  if (object_kind(loc, path) != Kind::dataset) return std::nullopt;
+  Handle dset(H5Dopen2(loc, path.c_str(), H5P_DEFAULT));
+  if (!dset) return std::nullopt;
+  Handle type(H5Dget_type(dset.get()));
+  Handle space(H5Dget_space(dset.get()));
+  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  double v = 0;
+  if ((cls != H5T_INTEGER && cls != H5T_FLOAT) ||
+      H5Dread(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  return v;
 }
 
 // ---- element types -------------------------------------------------------------------------
@@ -325,14 +393,11 @@ void check_filters_available(hid_t dset, const std::string& where) {
     char name[256] = {};
     const H5Z_filter_t id =
         H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, nullptr, sizeof name, name, &config);
-    if (id < 0 || H5Zfilter_avail(id) > 0) continue;
+    if (id < 0 || filter_available(id)) continue;
     H5Eclear2(H5E_DEFAULT);
-    throw FormatError(fmt::format("{} is compressed with HDF5 filter {} ('{}'), which this HDF5 library does not "
-                                  "provide{}",
-                                  where, id, name,
-                                  id == 32001 ? " (Blosc: install the HDF5 Blosc filter plugin, e.g. from hdf5plugin, "
-                                                "and set HDF5_PLUGIN_PATH)"
-                                              : ""));
+    throw FormatError(fmt::format("{} is compressed with HDF5 filter {} ('{}'), which this HDF5 library cannot load "
+                                  "({}; HDF5 looks for plugins in HDF5_PLUGIN_PATH or its built-in plugin folder)",
+                                  where, id, name, filter_install_hint(id)));
   }
 }
 
