@@ -77,13 +77,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.environ.get("SCANDIFF_BUILD", "build"))
     ap.add_argument("--dir", default="/tmp/scandiff_bench")
+    ap.add_argument("--out-dir", help="where outputs (and dd's file) go; default --dir (e.g. /dev/shm for a "
+                    "disk-free ceiling)")
     ap.add_argument("--size-mib", type=int, default=1100, help="decoded size of the scan (MiB)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-rsciio", action="store_true")
+    ap.add_argument("--only", help="run only the scandiff cases whose name contains this text")
     args = ap.parse_args()
     exe = pathlib.Path(args.build) / "scandiff"
     folder = pathlib.Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
+    out_dir = pathlib.Path(args.out_dir) if args.out_dir else folder
+    out_dir.mkdir(parents=True, exist_ok=True)
     side = int((args.size_mib * 2**20 / (256 * 256 * 2)) ** 0.5)
     frames = side * side
     nbytes = frames * 256 * 256 * 2
@@ -95,8 +100,9 @@ def main():
     print(f"load: {os.getloadavg()[0]:.2f} (2-core machine shared with other work)")
 
     results = {}
-    results["dd, buffered (page cache)"] = dd_rate(folder, args.size_mib, sync=False)
-    results["dd, conv=fdatasync (disk)"] = dd_rate(folder, args.size_mib, sync=True)
+    print(f"outputs: {out_dir}")
+    results["dd, buffered (page cache)"] = dd_rate(out_dir, args.size_mib, sync=False)
+    results["dd, conv=fdatasync (disk)"] = dd_rate(out_dir, args.size_mib, sync=True)
     cases = {
         "scandiff convert -> EMD, contiguous": ["out.h5"],
         "scandiff convert -> hspy, contiguous": ["out.hspy"],
@@ -105,7 +111,9 @@ def main():
         "scandiff convert -> hspy, gzip 1": ["out.hspy", "--compression", "gzip", "--compression-level", "1"],
     }
     for name, extra in cases.items():
-        out = folder / extra[0]
+        if args.only and args.only not in name:
+            continue
+        out = out_dir / extra[0]
         cmd = [str(exe), "convert", str(mib), str(out), *extra[1:], "--scan-shape", f"{side},{side}", "--quiet"]
         seconds = timed(lambda: subprocess.run(cmd, check=True), args.repeat, out)
         results[name] = nbytes / seconds / 1e9
@@ -114,7 +122,7 @@ def main():
         import h5py
         from rsciio.quantumdetector import file_reader
 
-        out = folder / "rsciio.h5"
+        out = out_dir / "rsciio.h5"
 
         def rsciio_convert():
             with warnings.catch_warnings():

@@ -188,13 +188,10 @@ void EmdWriter::write_frames(const std::string& root, const std::string& name, s
   if (data == nullptr) throw InvalidArgument(fmt::format("{}: write_frames got no data", state_->file_name));
   const std::string what = fmt::format("{}: cannot write frames [{}, {}) of '{}/{}'", state_->file_name, first_frame,
                                        first_frame + count, root, name);
-  Handle file_space = checked<IoError>(H5Dget_space(cube.data.get()), what);
-  h5::select_frames(file_space.get(), cube.shape, first_frame, count);
-  const hsize_t n = hsize_t(count * cube.shape[2] * cube.shape[3]);
-  Handle mem_space = checked<IoError>(H5Screate_simple(1, &n, nullptr), what);
-  check<IoError>(H5Dwrite(cube.data.get(), h5::native_type(cube.dtype), mem_space.get(), file_space.get(),
-                          H5P_DEFAULT, data),
-                 what);
+  h5::transfer_frames<IoError>(cube.data.get(), cube.shape, h5::native_type(cube.dtype), first_frame, count,
+                               const_cast<std::byte*>(data),
+                               size_of(cube.dtype) * static_cast<std::size_t>(cube.shape[2] * cube.shape[3]), false,
+                               what);
   for (std::int64_t f = first_frame; f < first_frame + count; ++f) {
     auto bit = cube.written[static_cast<std::size_t>(f)];
     if (!bit) {

@@ -44,19 +44,8 @@ void FrameSource::read(std::int64_t first, std::int64_t count, std::byte* dst) {
     if (n <= 0) continue;
     const std::string what = fmt::format("{}: cannot read frames [{}, {}) of {} (file truncated or corrupt?)",
                                          info_.path, f, f + n, seg.name);
-    Handle file_space = checked(H5Dget_space(seg.data.get()), what);
-    if (seg.shape.size() == 4) {
-      select_frames(file_space.get(), seg.shape, local, n);
-    } else {
-      const hsize_t start[3] = {hsize_t(local), 0, 0};
-      const hsize_t extent[3] = {hsize_t(n), hsize_t(seg.shape[1]), hsize_t(seg.shape[2])};
-      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr), what);
-    }
-    const hsize_t pixels = hsize_t(n * info_.frame_pixels());
-    Handle mem_space = checked(H5Screate_simple(1, &pixels, nullptr), what);
-    check(H5Dread(seg.data.get(), native_type(info_.dtype), mem_space.get(), file_space.get(), H5P_DEFAULT,
-                  dst + static_cast<std::size_t>(f - first) * info_.frame_bytes()),
-          what);
+    transfer_frames(seg.data.get(), seg.shape, native_type(info_.dtype), local, n,
+                    dst + static_cast<std::size_t>(f - first) * info_.frame_bytes(), info_.frame_bytes(), true, what);
     f += n;
   }
 }

@@ -401,29 +401,48 @@ void check_filters_available(hid_t dset, const std::string& where) {
   }
 }
 
-void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int64_t count) {
+template <class E>
+void transfer_frames(hid_t dset, const Shape& shape, hid_t type, std::int64_t first, std::int64_t count,
+                     std::byte* buffer, std::size_t frame_bytes, bool read, const std::string& what) {
+  const int rank = static_cast<int>(shape.size());
+  Handle file_space = checked<E>(H5Dget_space(dset), what);
+  // One piece: `rows` x `cols` frames from (ry, rx) for 4D, `cols` frames from rx for 3D.
+  auto piece = [&](std::int64_t ry, std::int64_t rx, std::int64_t rows, std::int64_t cols, std::int64_t at) {
+    hsize_t start[4] = {hsize_t(ry), hsize_t(rx), 0, 0};
+    hsize_t extent[4] = {hsize_t(rows), hsize_t(cols), hsize_t(shape[rank - 2]), hsize_t(shape[rank - 1])};
+    const hsize_t* s = rank == 4 ? start : start + 1;
+    const hsize_t* e = rank == 4 ? extent : extent + 1;
+    check<E>(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, s, nullptr, e, nullptr), what);
+    Handle mem_space = checked<E>(H5Screate_simple(rank, e, nullptr), what);
+    std::byte* p = buffer + static_cast<std::size_t>(at) * frame_bytes;
+    check<E>(read ? H5Dread(dset, type, mem_space.get(), file_space.get(), H5P_DEFAULT, p)
+                  : H5Dwrite(dset, type, mem_space.get(), file_space.get(), H5P_DEFAULT, p),
+             what);
+  };
+  if (rank == 3) {
+    piece(0, first, 1, count, 0);
+    return;
+  }
   const std::int64_t scan_x = shape.at(1);
   const std::int64_t end = first + count;
-  H5S_seloper_t op = H5S_SELECT_SET;
-  auto add = [&](std::int64_t ry, std::int64_t rx, std::int64_t rows, std::int64_t cols) {
-    const hsize_t start[4] = {hsize_t(ry), hsize_t(rx), 0, 0};
-    const hsize_t extent[4] = {hsize_t(rows), hsize_t(cols), hsize_t(shape[2]), hsize_t(shape[3])};
-    check(H5Sselect_hyperslab(space, op, start, nullptr, extent, nullptr), "cannot select frames");
-    op = H5S_SELECT_OR;
-  };
   for (std::int64_t f = first; f < end;) {
     const std::int64_t ry = f / scan_x, rx = f % scan_x;
     if (rx != 0 || end - f < scan_x) {  // part of one scan row
       const std::int64_t n = std::min(scan_x - rx, end - f);
-      add(ry, rx, 1, n);
+      piece(ry, rx, 1, n, f - first);
       f += n;
     } else {  // whole scan rows
       const std::int64_t rows = (end - f) / scan_x;
-      add(ry, 0, rows, scan_x);
+      piece(ry, 0, rows, scan_x, f - first);
       f += rows * scan_x;
     }
   }
 }
+
+template void transfer_frames<FormatError>(hid_t, const Shape&, hid_t, std::int64_t, std::int64_t, std::byte*,
+                                           std::size_t, bool, const std::string&);
+template void transfer_frames<IoError>(hid_t, const Shape&, hid_t, std::int64_t, std::int64_t, std::byte*,
+                                       std::size_t, bool, const std::string&);
 
 void check_data_fits_file(hid_t dset, const Shape& shape, std::size_t element_size, const std::string& file,
                           const std::string& where) {

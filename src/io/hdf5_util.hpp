@@ -121,8 +121,14 @@ void check_filters_available(hid_t dset, const std::string& where);
 void check_data_fits_file(hid_t dset, const Shape& shape, std::size_t element_size, const std::string& file,
                           const std::string& where);
 
-// Selects frames [first, first + count) of a 4D (ry, rx, qy, qx) dataspace as whole-frame
-// hyperslabs (at most three: a partial scan row, whole rows, a partial row). count > 0.
-void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int64_t count);
+// Reads (`read` true, into `buffer`) or writes (from `buffer`) frames [first, first + count) of a
+// 4D (ry, rx, qy, qx) or 3D (frame, qy, qx) dataset of `shape`, in `type`: `buffer` holds them in C
+// order (count, qy, qx). One hyperslab per piece (a partial scan row, whole rows, a partial row),
+// each with a memory space of the same shape, which is HDF5's fast path for chunked data (a
+// differently shaped memory space makes it map chunks element by element). count > 0. Throws
+// E(`what`: HDF5 message).
+template <class E = FormatError>
+void transfer_frames(hid_t dset, const Shape& shape, hid_t type, std::int64_t first, std::int64_t count,
+                     std::byte* buffer, std::size_t frame_bytes, bool read, const std::string& what);
 
 }  // namespace scandiff::io::h5

@@ -139,12 +139,10 @@ void HspyWriter::write_frames(std::int64_t first, std::int64_t count, const std:
   if (count == 0) return;
   if (data == nullptr) throw InvalidArgument(fmt::format("{}: write_frames got no data", st.file_name));
   const std::string what = fmt::format("{}: cannot write frames [{}, {})", st.file_name, first, first + count);
-  Handle file_space = checked<IoError>(H5Dget_space(st.data.get()), what);
-  h5::select_frames(file_space.get(), st.shape, first, count);
-  const hsize_t n = hsize_t(count * st.shape[2] * st.shape[3]);
-  Handle mem_space = checked<IoError>(H5Screate_simple(1, &n, nullptr), what);
-  check<IoError>(
-      H5Dwrite(st.data.get(), h5::native_type(st.dtype), mem_space.get(), file_space.get(), H5P_DEFAULT, data), what);
+  const std::size_t frame_bytes = size_of(st.dtype) * static_cast<std::size_t>(st.shape[2] * st.shape[3]);
+  // transfer_frames only reads the buffer when writing.
+  h5::transfer_frames<IoError>(st.data.get(), st.shape, h5::native_type(st.dtype), first, count,
+                               const_cast<std::byte*>(data), frame_bytes, false, what);
   for (std::int64_t f = first; f < first + count; ++f) {
     auto bit = st.written[static_cast<std::size_t>(f)];
     if (!bit) {
