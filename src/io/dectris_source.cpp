@@ -1,7 +1,6 @@
 // open_dectris: the frames of a Dectris NeXus master file and its data files (see io/dectris.hpp).
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -21,7 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::regex data_link_name("data_[0-9]{6}");
+// "data_" and six digits: the links of a master file to its data files.
+bool is_data_link_name(const std::string& n) {
+  if (n.size() != 11 || !n.starts_with("data_")) return false;
+  for (std::size_t i = 5; i < n.size(); ++i)
+    if (n[i] < '0' || n[i] > '9') return false;
+  return true;
+}
 constexpr const char* detector_group = "/entry/instrument/detector";
 
 // The data_NNNNNN links of /entry/data, in name order (= acquisition order).
@@ -41,7 +46,7 @@ std::vector<std::string> data_links(hid_t file) {
       &all);
   H5Eclear2(H5E_DEFAULT);
   for (const std::string& n : all)
-    if (std::regex_match(n, data_link_name)) names.push_back(n);
+    if (is_data_link_name(n)) names.push_back(n);
   return names;
 }
 

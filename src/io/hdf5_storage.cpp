@@ -132,7 +132,11 @@ Handle frames_dataset_plist(const Shape& shape, DType dtype, const Hdf5Storage& 
   const std::string what = fmt::format("{}: cannot create the frame dataset", where);
   Handle dcpl = checked<IoError>(H5Pcreate(H5P_DATASET_CREATE), what);
   if (!storage.chunked()) {
+    // Space allocated now and never filled: the frames have a fixed file offset that only the
+    // writer touches (hdf5_direct.hpp), and no time goes into writing zeros first.
     check<IoError>(H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS), what);
+    check<IoError>(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), what);
+    check<IoError>(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), what);
     return dcpl;
   }
   if (storage.chunk_frames < 0)

@@ -1,9 +1,11 @@
 // HspyWriter: one 4D signal in HyperSpy's HDF5 layout (see include/scandiff/io/hspy.hpp).
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "hdf5_direct.hpp"
 #include "hdf5_util.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/hspy.hpp"
@@ -65,6 +67,7 @@ struct HspyWriter::State {
   DType dtype = DType::u16;
   std::vector<bool> written;  // per frame
   std::int64_t written_count = 0;
+  std::unique_ptr<h5::DirectFrames> direct;  // contiguous storage: pwrite, no HDF5 call
   bool committed = false;
 
   void check_open() const {
@@ -101,6 +104,9 @@ HspyWriter::HspyWriter(std::filesystem::path target, const DatasetInfo& layout, 
     st.data = h5::create_frames_dataset(e, "data", st.shape, st.dtype, storage,
                                         fmt::format("{}: /Experiments/{}/data", st.file_name,
                                                     title.empty() ? "__unnamed__" : title));
+    if (!storage.chunked())
+      st.direct = std::make_unique<h5::DirectFrames>(out_.temp_path(), st.data.get(), layout.frame_bytes(),
+                                                     st.file_name);
     const Calibration& cal = layout.calibration;
     write_axis(e, 0, "y", st.shape[0], cal.scan_pixel_size, cal.scan_units, true);
     write_axis(e, 1, "x", st.shape[1], cal.scan_pixel_size, cal.scan_units, true);
@@ -128,28 +134,36 @@ HspyWriter::~HspyWriter() {
   state_.reset();  // closes every HDF5 handle under the lock; out_ then removes the temporary file
 }
 
+bool HspyWriter::concurrent() const { return state_->direct != nullptr; }
+
 void HspyWriter::write_frames(std::int64_t first, std::int64_t count, const std::byte* data) {
-  h5::Lock lock;
   State& st = *state_;
-  st.check_open();
-  const std::int64_t frames = static_cast<std::int64_t>(st.written.size());
-  if (first < 0 || count < 0 || first + count > frames)
-    throw InvalidArgument(fmt::format("{}: frames [{}, {}) requested, but the signal has {} frames", st.file_name,
-                                      first, first + count, frames));
-  if (count == 0) return;
-  if (data == nullptr) throw InvalidArgument(fmt::format("{}: write_frames got no data", st.file_name));
-  const std::string what = fmt::format("{}: cannot write frames [{}, {})", st.file_name, first, first + count);
-  const std::size_t frame_bytes = size_of(st.dtype) * static_cast<std::size_t>(st.shape[2] * st.shape[3]);
-  // transfer_frames only reads the buffer when writing.
-  h5::transfer_frames<IoError>(st.data.get(), st.shape, h5::native_type(st.dtype), first, count,
-                               const_cast<std::byte*>(data), frame_bytes, false, what);
-  for (std::int64_t f = first; f < first + count; ++f) {
-    auto bit = st.written[static_cast<std::size_t>(f)];
-    if (!bit) {
-      bit = true;
-      ++st.written_count;
+  {
+    h5::Lock lock;
+    st.check_open();
+    const std::int64_t frames = static_cast<std::int64_t>(st.written.size());
+    if (first < 0 || count < 0 || first + count > frames)
+      throw InvalidArgument(fmt::format("{}: frames [{}, {}) requested, but the signal has {} frames", st.file_name,
+                                        first, first + count, frames));
+    if (count == 0) return;
+    if (data == nullptr) throw InvalidArgument(fmt::format("{}: write_frames got no data", st.file_name));
+    for (std::int64_t f = first; f < first + count; ++f) {
+      auto bit = st.written[static_cast<std::size_t>(f)];
+      if (!bit) {
+        bit = true;
+        ++st.written_count;
+      }
+    }
+    if (!st.direct) {
+      const std::string what = fmt::format("{}: cannot write frames [{}, {})", st.file_name, first, first + count);
+      const std::size_t frame_bytes = size_of(st.dtype) * static_cast<std::size_t>(st.shape[2] * st.shape[3]);
+      // transfer_frames only reads the buffer when writing.
+      h5::transfer_frames<IoError>(st.data.get(), st.shape, h5::native_type(st.dtype), first, count,
+                                   const_cast<std::byte*>(data), frame_bytes, false, what);
+      return;
     }
   }
+  st.direct->write(first, count, data);  // outside the lock: blocks from several threads at once
 }
 
 void HspyWriter::add_original_metadata(const std::string& name, const Metadata& md) {
@@ -176,6 +190,7 @@ void HspyWriter::commit() {
     if (st.written_count != static_cast<std::int64_t>(st.written.size()))
       throw InvalidArgument(fmt::format("{}: only {} of the signal's {} frames were written", st.file_name,
                                         st.written_count, st.written.size()));
+    if (st.direct) st.direct->finish();
     // Closing the dataset flushes its chunk cache through the filters: a failure there is a failed write.
     if (!st.data.reset())
       throw IoError(fmt::format("{}: cannot finish writing the frames: {}", st.file_name, h5::error_text()));

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mib_test_util.hpp"
@@ -383,4 +384,38 @@ TEST(Hdf5Layouts, RealArinaAcquisition) {
   std::uint64_t total = 0;
   for (auto v : all) total += v;
   EXPECT_EQ(total, 0u);  // the public sample is a dark acquisition (h5py + hdf5plugin agree)
+}
+
+TEST(Hdf5Layouts, ContiguousFramesAreWrittenFromManyThreadsInAnyOrder) {
+  TempDir dir("direct_frames");
+  const DatasetInfo info = small_layout();
+  const auto values = pattern(info);
+  auto frame = [&](std::int64_t f) {
+    return reinterpret_cast<const std::byte*>(values.data() + f * info.frame_pixels());
+  };
+  const fs::path hspy = dir / "threads.hspy", emd = dir / "threads.h5";
+  {
+    HspyWriter h(hspy, info);
+    EmdWriter e(emd);
+    e.add_root("r", info.calibration);
+    e.add_datacube("r", "datacube", info.shape(), info.dtype, info.calibration);
+    ASSERT_TRUE(h.concurrent());
+    ASSERT_TRUE(e.concurrent_frames("r", "datacube"));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t)
+      threads.emplace_back([&, t] {
+        for (std::int64_t f = info.frame_count() - 1 - t; f >= 0; f -= 3) {  // backwards, interleaved
+          h.write_frames(f, 1, frame(f));
+          e.write_frames("r", "datacube", f, 1, frame(f));
+        }
+      });
+    for (auto& t : threads) t.join();
+    h.commit();
+    e.commit();
+  }
+  EXPECT_EQ(read_all(*open(hspy)), values);
+  EXPECT_EQ(read_all(*open(emd)), values);
+  // Chunked storage goes through HDF5, in order.
+  HspyWriter chunked(dir / "chunked.hspy", info, {1, Hdf5Compression::none, 0});
+  EXPECT_FALSE(chunked.concurrent());
 }

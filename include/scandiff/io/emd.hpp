@@ -71,8 +71,12 @@ class EmdWriter {
                     const Calibration& cal, const Hdf5Storage& storage = {});
   // Writes frames [first_frame, first_frame + count) (scan order, ry major) of a datacube from
   // `data`: count * qy * qx elements of the cube's dtype, C order (count, qy, qx).
+  // Thread-safe for a contiguous (default) datacube, whose frames go straight into the file from
+  // any thread, for disjoint ranges in any order; chunked datacubes are written through HDF5.
   void write_frames(const std::string& root, const std::string& name, std::int64_t first_frame,
                     std::int64_t count, const std::byte* data);
+  // True when the datacube takes write_frames() from several threads at once (contiguous).
+  bool concurrent_frames(const std::string& root, const std::string& name) const;
 
   // Writes `result` as the array node <root>/<result.name>. `python_class` names the py4DSTEM
   // class: "RealSlice" (2D scan maps), "DiffractionSlice" (2D detector images), "VirtualImage",

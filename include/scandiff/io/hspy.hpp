@@ -28,7 +28,7 @@
 namespace scandiff::io {
 
 // Writes one 4D signal; frames stream in through write_frames() (a FrameSink), in any order of
-// whole blocks. Output goes to a temporary file renamed onto the target by commit(); a writer
+// whole blocks (from several threads at once when the storage is contiguous). Output goes to a temporary file renamed onto the target by commit(); a writer
 // destroyed without commit() removes it. Not thread-safe as an object.
 class HspyWriter : public FrameSink {
  public:
@@ -42,6 +42,8 @@ class HspyWriter : public FrameSink {
 
   // Frames [first, first + count), C order (count, qy, qx), in the layout's dtype.
   void write_frames(std::int64_t first, std::int64_t count, const std::byte* data) override;
+  // Contiguous storage: frames are written straight into the file from any thread (hdf5_direct).
+  bool concurrent() const override;
 
   // Stores a JSON object under original_metadata/<name>: objects become groups, strings,
   // numbers and bools attributes, null "_None_", anything else (arrays) its JSON text.
