@@ -60,6 +60,7 @@ bench: build
 	$(PYTHON) bench/compare_numpy.py --build $(BUILD)
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_py4dstem_imaging.py --build $(BUILD)
+	$(PYTHON) bench/compare_rsciio_convert.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-output
