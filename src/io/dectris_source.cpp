@@ -162,7 +162,11 @@ void walk_dectris_file(const fs::path& path, const DectrisOptions& options) {
 bool is_dectris_file(const fs::path& path) {
   if (!is_hdf5_file(path)) return false;
   h5::Lock lock;
-  h5::probe_in_child(path, [&] { is_dectris_file(path); }, "is-dectris");
+  try {
+    h5::probe_in_child(path, [&] { is_dectris_file(path); }, "is-dectris");
+  } catch (const FormatError&) {
+    return false;  // unsafe to read: the EMD reader, tried last, reports it
+  }
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   bool result = false;
   if (file)
@@ -237,7 +241,8 @@ std::unique_ptr<Source> open_dectris(const fs::path& path, const DectrisOptions&
                                     where, t.name, shape[1], shape[2], name_of(*dtype), frame_y, frame_x));
     }
     h5::check_filters_available(data.get(), where);
-    h5::check_data_fits_file(data.get(), shape, size_of(*t.dtype), target.empty() ? file_name : (folder / target).string(),
+    const std::string data_file = target.empty() ? file_name : (folder / target).string();
+    h5::check_data_fits_file(data.get(), shape, size_of(*t.dtype), data_file,
                              "/entry/data/" + link);
     files[link] = {{"file", target}, {"frames", shape[0]}};
     frames += shape[0];

@@ -19,7 +19,8 @@ DirectFrames::DirectFrames(const std::filesystem::path& file, hid_t dset, std::s
     throw IoError(fmt::format("{}: the frame dataset has no file space allocated", where_));
   offset_ = offset;
   fd_ = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd_ < 0) throw IoError(fmt::format("{}: cannot open {} for writing: {}", where_, file.string(), std::strerror(errno)));
+  if (fd_ < 0)
+    throw IoError(fmt::format("{}: cannot open {} for writing: {}", where_, file.string(), std::strerror(errno)));
 }
 
 DirectFrames::~DirectFrames() {

@@ -190,15 +190,15 @@ Handle create_frames_dataset(hid_t loc, const std::string& name, const Shape& sh
   const std::string what = fmt::format("{}: cannot create the frame dataset", where);
   const std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space = checked<IoError>(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what);
-  // Chunk cache: room for two chunks, so that a chunk half filled by one block of frames waits
-  // in memory for the next block instead of being compressed, read back and rewritten.
+  // Chunk cache: room for two chunks (at most 256 MiB, outside the engine's memory budget), so
+  // that a chunk half filled by one block of frames waits in memory for the next block instead of
+  // being compressed, read back and rewritten.
   Handle dapl = checked<IoError>(H5Pcreate(H5P_DATASET_ACCESS), what);
   if (storage.chunked()) {
     const std::size_t chunk_bytes = size_of(dtype) * static_cast<std::size_t>(storage.frames_per_chunk(shape.at(1)) *
                                                                         shape.at(2) * shape.at(3));
-    check<IoError>(H5Pset_chunk_cache(dapl.get(), 10007, std::max<std::size_t>(std::size_t{1} << 20, 2 * chunk_bytes),
-                                      1.0),
-                   what);
+    const std::size_t cache_bytes = std::clamp(2 * chunk_bytes, std::size_t{1} << 20, std::size_t{256} << 20);
+    check<IoError>(H5Pset_chunk_cache(dapl.get(), 10007, cache_bytes, 1.0), what);
   }
   return checked<IoError>(
       H5Dcreate2(loc, name.c_str(), native_type(dtype), space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()), what);

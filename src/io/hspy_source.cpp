@@ -47,7 +47,10 @@ HspyAxis read_axis(hid_t experiment, int index) {
   return a;
 }
 
-bool undefined_units(const std::string& u) { return u.empty() || u == "<undefined>" || u == "_None_" || u == "px" || u == "pixels" || u == "pixel"; }
+// HyperSpy's word for an uncalibrated axis, or a name for pixels.
+bool undefined_units(const std::string& u) {
+  return u.empty() || u == "<undefined>" || u == "_None_" || u == "px" || u == "pixels" || u == "pixel";
+}
 
 // Scan step and units in scandiff's vocabulary (pixels, nm, A, um); nullopt for other units.
 std::optional<std::pair<double, std::string>> scan_calibration(const HspyAxis& a) {
@@ -111,7 +114,11 @@ bool is_hspy_file(const std::filesystem::path& path) {
   if (!is_hdf5_file(path)) return false;
   h5::Lock lock;
   bool result = false;
-  h5::probe_in_child(path, [&] { is_hspy_file(path); }, "is-hyperspy");
+  try {
+    h5::probe_in_child(path, [&] { is_hspy_file(path); }, "is-hyperspy");
+  } catch (const FormatError&) {
+    return false;  // unsafe to read: the EMD reader, tried last, reports it
+  }
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (file) {
     result = h5::read_string_attr(file.get(), "file_format") == "HyperSpy" ||

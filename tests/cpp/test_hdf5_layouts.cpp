@@ -204,7 +204,8 @@ void make_hspy(const fs::path& path, const std::vector<hsize_t>& shape, bool wit
     for (std::size_t i = 0; i < shape.size(); ++i) {
       hid_t ax = H5Gcreate2(e, ("axis-" + std::to_string(i)).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       hid_t s = H5Screate(H5S_SCALAR);
-      const std::int8_t nav = (static_cast<int>(i) < static_cast<int>(shape.size()) - 2) != (static_cast<int>(i) == navigate_wrong_axis);
+      const int axis = static_cast<int>(i);
+      const std::int8_t nav = (axis < static_cast<int>(shape.size()) - 2) != (axis == navigate_wrong_axis);
       hid_t a = H5Acreate2(ax, "navigate", H5T_NATIVE_INT8, s, H5P_DEFAULT, H5P_DEFAULT);
       H5Awrite(a, H5T_NATIVE_INT8, &nav);
       H5Aclose(a);

@@ -28,8 +28,9 @@
 namespace scandiff::io {
 
 // Writes one 4D signal; frames stream in through write_frames() (a FrameSink), in any order of
-// whole blocks (from several threads at once when the storage is contiguous). Output goes to a temporary file renamed onto the target by commit(); a writer
-// destroyed without commit() removes it. Not thread-safe as an object.
+// whole blocks (from several threads at once when the storage is contiguous). Output goes to a
+// temporary file renamed onto the target by commit(); a writer destroyed without commit()
+// removes it. Not thread-safe as an object otherwise.
 class HspyWriter : public FrameSink {
  public:
   // `layout`: shape, dtype and calibration of the data; `title`: General/title ("" is written
