@@ -72,6 +72,7 @@ bench: build python
 	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
 	$(PYTHON) bench/compare_py4dstem_bragg.py --build $(BUILD)
 	$(PYTHON) bench/python_api.py
+	$(PYTHON) bench/compare_rsciio_convert.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-python demo-output

@@ -9,8 +9,8 @@ namespace scandiff::cli {
 
 void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_option("file", path,
-                  "dataset: EMD 1.0 / HDF5 (.h5, .emd), Merlin .mib (or its .hdr), a TIFF/EDF/CBF image or stack, or "
-                  "raw binary with --raw-shape")
+                  "dataset: HDF5 (EMD 1.0 .h5/.emd, HyperSpy .hspy, Dectris *_master.h5), Merlin .mib (or its .hdr), "
+                  "a TIFF/EDF/CBF image or stack, or raw binary with --raw-shape")
       ->required();
   cmd->add_option("--raw-shape", raw_shape, "raw binary: scan and frame shape as ry,rx,qy,qx")
       ->delimiter(',')
@@ -19,9 +19,12 @@ void InputOptions::add_to(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--header-bytes", raw_header_bytes, "raw binary: bytes to skip before the first frame");
   cmd->add_flag("--big-endian", raw_big_endian, "raw binary: big-endian elements");
-  cmd->add_option("--datapath", datapath, "HDF5: the array node to open, e.g. datacube_root/datacube");
+  cmd->add_option("--datapath", datapath,
+                  "HDF5: the array to open, e.g. datacube_root/datacube (EMD) or __unnamed__ (HyperSpy experiment)");
   const char* mib = "Merlin .mib";
-  cmd->add_option("--scan-shape", scan_shape, "Merlin .mib and images: scan shape Y,X (rows, columns); wins over every rule")
+  cmd->add_option("--scan-shape", scan_shape,
+                  "Merlin .mib, Dectris master, 3D HyperSpy stack, images: scan shape Y,X (rows, columns); wins over "
+                  "every rule")
       ->delimiter(',')
       ->expected(2)
       ->group(mib);
@@ -45,7 +48,7 @@ void InputOptions::add_to(CLI::App* cmd) {
 }
 
 bool InputOptions::has_mib_options() const {
-  return !scan_shape.empty() || skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud || series;
+  return skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud || series;
 }
 
 std::unique_ptr<io::Source> InputOptions::open() const {
@@ -69,6 +72,7 @@ std::unique_ptr<io::Source> InputOptions::open() const {
       throw InvalidArgument(fmt::format("--scan-shape {},{}: both extents must be positive", scan_shape[0],
                                         scan_shape[1]));
     o.mib.scan_shape = std::pair{scan_shape[0], scan_shape[1]};
+    o.stack_scan_shape = o.mib.scan_shape;
   }
   o.mib.skip_frames = skip_frames;
   o.mib.flyback = flyback == "on" ? io::MibFlyback::on : flyback == "off" ? io::MibFlyback::off : io::MibFlyback::automatic;
@@ -81,14 +85,17 @@ std::unique_ptr<io::Source> InputOptions::open() const {
   const std::string& format = source->info().format;
   const bool image = format == "tiff" || format == "edf" || format == "cbf" || format == "image-series";
   const bool mib_only = skip_frames != 0 || flyback != "auto" || fill_gaps || flip_ud;
-  if (image && mib_only)
+  if (mib_only && format != "mib")
     throw InvalidArgument(fmt::format("--skip-frames, --flyback, --fill-gaps and --flip-ud apply to Merlin .mib/.hdr "
                                       "input; {} is {}",
                                       path, format));
-  if (!image && has_mib_options() && format != "mib")
-    throw InvalidArgument(fmt::format("--scan-shape, --skip-frames, --flyback, --fill-gaps, --flip-ud and --series "
-                                      "apply to Merlin .mib/.hdr input; {} is {}",
-                                      path, source->info().format));
+  if (series && format != "mib" && !image)
+    throw InvalidArgument(
+        fmt::format("--series applies to Merlin .mib/.hdr input and TIFF/EDF/CBF images; {} is {}", path, format));
+  if (!scan_shape.empty() && format != "mib" && format != "dectris" && format != "hyperspy" && !image)
+    throw InvalidArgument(fmt::format("--scan-shape applies to Merlin .mib/.hdr input, Dectris master files, 3D "
+                                      "HyperSpy stacks and TIFF/EDF/CBF image series; {} is {}",
+                                      path, format));
   return source;
 }
 

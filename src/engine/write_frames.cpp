@@ -18,6 +18,10 @@ struct BlockCopy : Partial {
 std::unique_ptr<Partial> WriteFrames::make_partial() const { return std::make_unique<BlockCopy>(); }
 
 void WriteFrames::process(const FrameBlock& block, Partial* partial) {
+  if (sink_.concurrent()) {
+    sink_.write_frames(block.first, block.count, block.data);
+    return;
+  }
   auto& p = static_cast<BlockCopy&>(*partial);
   const std::size_t n = static_cast<std::size_t>(block.count) * info_.frame_bytes();
   p.bytes_.resize(n);

@@ -4,6 +4,7 @@
 #include "emd_calibration.hpp"
 #include "emd_file.hpp"
 #include "emd_metadata.hpp"
+#include "hdf5_frames.hpp"
 #include "hdf5_util.hpp"
 #include "scandiff/io/emd.hpp"
 
@@ -12,41 +13,6 @@ namespace scandiff::io {
 using h5::Handle;
 
 namespace {
-
-class EmdSource final : public Source {
- public:
-  // Takes over open handles (constructed under the lock; nothing here can throw).
-  EmdSource(DatasetInfo info, std::string node, Handle file, Handle data, std::int64_t block) noexcept
-      : node_(std::move(node)), file_(std::move(file)), data_(std::move(data)), block_(block) {
-    info_ = std::move(info);
-  }
-  ~EmdSource() override {
-    h5::Lock lock;
-    data_.reset();
-    file_.reset();
-  }
-
-  void read(std::int64_t first, std::int64_t count, std::byte* dst) override {
-    check_range(first, count);
-    if (count == 0) return;
-    h5::Lock lock;
-    const std::string what = fmt::format("{}: cannot read frames [{}, {}) of {} (file truncated or corrupt?)",
-                                         info_.path, first, first + count, node_);
-    Handle file_space = h5::checked(H5Dget_space(data_.get()), what);
-    h5::select_frames(file_space.get(), info_.shape(), first, count);
-    const hsize_t n = hsize_t(count * info_.frame_pixels());
-    Handle mem_space = h5::checked(H5Screate_simple(1, &n, nullptr), what);
-    h5::check(H5Dread(data_.get(), h5::native_type(info_.dtype), mem_space.get(), file_space.get(), H5P_DEFAULT, dst),
-              what);
-  }
-
-  std::int64_t preferred_block_frames() const override { return block_; }
-
- private:
-  std::string node_;
-  Handle file_, data_;
-  std::int64_t block_;
-};
 
 // The node to open: `requested`, or the first DataCube, or the first 4D array.
 std::string choose_node(hid_t file, const std::string& requested, const std::string& file_name) {
@@ -62,17 +28,6 @@ std::string choose_node(hid_t file, const std::string& requested, const std::str
                          n.python_class.empty() ? n.emd_group_type : n.python_class, shape_string(n.shape));
   throw FormatError(fmt::format("{}: no 4D array (DataCube) in the file; it holds {}", file_name,
                                 found.empty() ? "no data nodes" : found));
-}
-
-// Frames per chunk, for block sizing: chunks of (c0, c1, ...) scan positions span c1 frames
-// of a scan row, or c0 whole rows when c0 > 1. 1 for contiguous data.
-std::int64_t chunk_frames(hid_t data, std::int64_t scan_x) {
-  Handle dcpl(H5Dget_create_plist(data));
-  if (!dcpl || H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return 1;
-  hsize_t chunk[4] = {1, 1, 1, 1};
-  if (H5Pget_chunk(dcpl.get(), 4, chunk) != 4) return 1;
-  if (chunk[0] > 1) return static_cast<std::int64_t>(chunk[0]) * scan_x;
-  return std::max<std::int64_t>(1, static_cast<std::int64_t>(chunk[1]));
 }
 
 }  // namespace
@@ -120,8 +75,10 @@ std::unique_ptr<Source> open_emd(const std::filesystem::path& path, const std::s
         info.metadata[name] = emd::read_items(group.get(), file_name);
     }
   }
-  const std::int64_t block = chunk_frames(data.get(), info.scan_x);
-  return std::make_unique<EmdSource>(std::move(info), node_name, std::move(file), std::move(data), block);
+  const std::int64_t block = h5::chunk_frames(data.get(), shape);
+  std::vector<h5::FrameSegment> segments;
+  segments.push_back({node_name + "/data", std::move(data), shape});
+  return std::make_unique<h5::FrameSource>(std::move(info), std::move(file), std::move(segments), block);
 }
 
 }  // namespace scandiff::io

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <tuple>
 #include <random>
+#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "emd_calibration.hpp"
 #include "emd_metadata.hpp"
 #include "emd_pointlist.hpp"
+#include "hdf5_direct.hpp"
 #include "hdf5_util.hpp"
 #include "scandiff/io/emd.hpp"
 
@@ -78,6 +80,7 @@ struct EmdWriter::State {
     DType dtype;
     std::vector<bool> written;  // per frame
     std::int64_t written_count = 0;
+    std::unique_ptr<h5::DirectFrames> direct;  // contiguous: pwrite, no HDF5 call
   };
   std::string file_name;  // the target, for messages
   Handle file;
@@ -149,7 +152,7 @@ void EmdWriter::add_root(const std::string& root, const Calibration& cal) {
 }
 
 void EmdWriter::add_datacube(const std::string& root, const std::string& name, Shape shape, DType dtype,
-                             const Calibration& cal) {
+                             const Calibration& cal, const Hdf5Storage& storage) {
   h5::Lock lock;
   state_->check_open();
   State::Root& r = state_->root(root);
@@ -160,8 +163,14 @@ void EmdWriter::add_datacube(const std::string& root, const std::string& name, S
                                       "(scan y, scan x, detector y, detector x)",
                                       state_->file_name, name, shape_string(shape)));
   Handle node = create_array_node(state_->file.get(), root, name, "DataCube");
-  State::Cube cube{root, name, h5::create_dataset(node.get(), "data", h5::native_type(dtype), shape), shape, dtype,
-                   std::vector<bool>(static_cast<std::size_t>(shape[0] * shape[1]), false), 0};
+  Handle data = h5::create_frames_dataset(node.get(), "data", shape, dtype, storage,
+                                         fmt::format("{}: datacube '{}/{}'", state_->file_name, root, name));
+  State::Cube cube{root, name, std::move(data), shape, dtype,
+                   std::vector<bool>(static_cast<std::size_t>(shape[0] * shape[1]), false), 0, nullptr};
+  if (!storage.chunked())
+    cube.direct = std::make_unique<h5::DirectFrames>(
+        out_.temp_path(), cube.data.get(), size_of(dtype) * static_cast<std::size_t>(shape[2] * shape[3]),
+        fmt::format("{}: datacube '{}/{}'", state_->file_name, root, name));
   h5::write_string_attr(cube.data.get(), "units", "pixel intensity");
   // py4DSTEM's names for the (ry, rx, qy, qx) data axes.
   const Axis rx{"Rx", 0, cal.scan_pixel_size, cal.scan_units};
@@ -176,33 +185,44 @@ void EmdWriter::add_datacube(const std::string& root, const std::string& name, S
   state_->cubes.push_back(std::move(cube));
 }
 
+bool EmdWriter::concurrent_frames(const std::string& root, const std::string& name) const {
+  h5::Lock lock;
+  return state_->cube(root, name).direct != nullptr;
+}
+
 void EmdWriter::write_frames(const std::string& root, const std::string& name, std::int64_t first_frame,
                              std::int64_t count, const std::byte* data) {
-  h5::Lock lock;
-  state_->check_open();
-  State::Cube& cube = state_->cube(root, name);
-  const std::int64_t frames = cube.shape[0] * cube.shape[1];
-  if (first_frame < 0 || count < 0 || first_frame + count > frames)
-    throw InvalidArgument(fmt::format("{}: frames [{}, {}) of datacube '{}/{}' requested, but it has {} frames",
-                                      state_->file_name, first_frame, first_frame + count, root, name, frames));
-  if (count == 0) return;
-  if (data == nullptr) throw InvalidArgument(fmt::format("{}: write_frames got no data", state_->file_name));
-  const std::string what = fmt::format("{}: cannot write frames [{}, {}) of '{}/{}'", state_->file_name, first_frame,
-                                       first_frame + count, root, name);
-  Handle file_space = checked<IoError>(H5Dget_space(cube.data.get()), what);
-  h5::select_frames(file_space.get(), cube.shape, first_frame, count);
-  const hsize_t n = hsize_t(count * cube.shape[2] * cube.shape[3]);
-  Handle mem_space = checked<IoError>(H5Screate_simple(1, &n, nullptr), what);
-  check<IoError>(H5Dwrite(cube.data.get(), h5::native_type(cube.dtype), mem_space.get(), file_space.get(),
-                          H5P_DEFAULT, data),
-                 what);
-  for (std::int64_t f = first_frame; f < first_frame + count; ++f) {
-    auto bit = cube.written[static_cast<std::size_t>(f)];
-    if (!bit) {
-      bit = true;
-      ++cube.written_count;
+  const h5::DirectFrames* direct = nullptr;
+  {
+    h5::Lock lock;
+    state_->check_open();
+    State::Cube& cube = state_->cube(root, name);
+    const std::int64_t frames = cube.shape[0] * cube.shape[1];
+    if (first_frame < 0 || count < 0 || first_frame + count > frames)
+      throw InvalidArgument(fmt::format("{}: frames [{}, {}) of datacube '{}/{}' requested, but it has {} frames",
+                                        state_->file_name, first_frame, first_frame + count, root, name, frames));
+    if (count == 0) return;
+    if (data == nullptr) throw InvalidArgument(fmt::format("{}: write_frames got no data", state_->file_name));
+    for (std::int64_t f = first_frame; f < first_frame + count; ++f) {
+      auto bit = cube.written[static_cast<std::size_t>(f)];
+      if (!bit) {
+        bit = true;
+        ++cube.written_count;
+      }
+    }
+    direct = cube.direct.get();
+    if (!direct) {
+      const std::string what = fmt::format("{}: cannot write frames [{}, {}) of '{}/{}'", state_->file_name,
+                                           first_frame, first_frame + count, root, name);
+      // transfer_frames only reads the buffer when writing.
+      h5::transfer_frames<IoError>(cube.data.get(), cube.shape, h5::native_type(cube.dtype), first_frame, count,
+                                   const_cast<std::byte*>(data),
+                                   size_of(cube.dtype) * static_cast<std::size_t>(cube.shape[2] * cube.shape[3]),
+                                   false, what);
+      return;
     }
   }
+  direct->write(first_frame, count, data);  // outside the lock: blocks from several threads at once
 }
 
 void EmdWriter::add_array(const std::string& root, const Result& result, const std::string& python_class) {
@@ -310,7 +330,14 @@ void EmdWriter::commit() {
       Handle bundle = emd::open_or_create_bundle(group.get());
       emd::write_calibration(bundle.get(), root.calibration, root.targets);
     }
-    state_->cubes.clear();  // closes the datasets
+    // Closing a datacube flushes its chunk cache through the filters: a failure there is a failed write.
+    for (auto& cube : state_->cubes) {
+      if (cube.direct) cube.direct->finish();
+      if (!cube.data.reset())
+        throw IoError(fmt::format("{}: cannot finish writing datacube '{}/{}': {}", state_->file_name, cube.root,
+                                  cube.name, h5::error_text()));
+    }
+    state_->cubes.clear();
     check<IoError>(H5Fflush(state_->file.get(), H5F_SCOPE_GLOBAL),
                    fmt::format("{}: cannot finish writing", state_->file_name));
     if (!state_->file.reset())

@@ -32,18 +32,19 @@ constexpr int walk_ok = 0;
 constexpr int walk_reported_error = 10;
 constexpr int walk_unexpected = 11;
 
-using FileVersion = std::tuple<dev_t, ino_t, off_t, std::int64_t, long>;
+using FileVersion = std::tuple<dev_t, ino_t, off_t, std::int64_t, long, std::string>;
 
 }  // namespace
 
 bool in_probe_child() { return probe_child; }
 
-void probe_in_child(const std::filesystem::path& path, const std::function<void()>& walk) {
+void probe_in_child(const std::filesystem::path& path, const std::function<void()>& walk,
+                    const std::string& purpose) {
   if (probe_child) return;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return;  // the caller reports a missing file itself
   static std::set<FileVersion> probed;  // guarded by the HDF5 lock the caller holds
-  const FileVersion version{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+  const FileVersion version{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, purpose};
   if (probed.count(version)) return;
 
   const pid_t pid = ::fork();
@@ -77,7 +78,7 @@ void probe_in_child(const std::filesystem::path& path, const std::function<void(
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
       throw FormatError(fmt::format("{}: reading this HDF5 file's metadata did not finish within {} s; the file "
-                                    "is corrupt or not a usable EMD file",
+                                    "is corrupt or not a usable HDF5 dataset",
                                     path.string(), probe_timeout.count()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
 
 namespace scandiff::io::h5 {
 
@@ -23,9 +24,11 @@ namespace scandiff::io::h5 {
 // and no further probe is started.
 bool in_probe_child();
 
-// Runs `walk` (which reads the file through the public EMD functions) in a child process the
-// first time this version of `path` is seen. Call it while holding h5::Lock. Throws
+// Runs `walk` (which reads the file through the public reader functions) in a child process the
+// first time this version of `path` is seen for this `purpose` (each reader walks what it will
+// read: "emd", "hyperspy", "is-hyperspy", ...). Call it while holding h5::Lock. Throws
 // FormatError when the walk crashed or hung.
-void probe_in_child(const std::filesystem::path& path, const std::function<void()>& walk);
+void probe_in_child(const std::filesystem::path& path, const std::function<void()>& walk,
+                    const std::string& purpose = "emd");
 
 }  // namespace scandiff::io::h5

@@ -134,6 +134,16 @@ void write_int_attr(hid_t obj, const std::string& name, std::int64_t value) {
   write_scalar_attr(obj, name, H5T_NATIVE_INT64, &value);
 }
 
+void write_double_attr(hid_t obj, const std::string& name, double value) {
+  write_scalar_attr(obj, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+void write_bool_attr(hid_t obj, const std::string& name, bool value) {
+  Handle type = bool_type();
+  const std::int8_t v = value ? 1 : 0;
+  write_scalar_attr(obj, name, type.get(), &v);
+}
+
 namespace {
 // Reads every string of an attribute (is_attr) or dataset of string type `type`.
 std::optional<std::vector<std::string>> read_string_values(hid_t obj, bool is_attr) {
@@ -213,6 +223,64 @@ std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name) {
     return static_cast<std::int64_t>(v);
   }
   return std::nullopt;
+}
+
+std::optional<double> read_double_attr(hid_t obj, const std::string& name) {
+  if (!has_attr(obj, name)) return std::nullopt;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  Handle type(H5Aget_type(attr.get()));
+  Handle space(H5Aget_space(attr.get()));
+  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  double v = 0;
+  if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> read_bool_attr(hid_t obj, const std::string& name) {
+  if (!has_attr(obj, name)) return std::nullopt;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  Handle type(H5Aget_type(attr.get()));
+  Handle space(H5Aget_space(attr.get()));
+  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  std::int64_t v = 0;
+  if (cls == H5T_ENUM) {  // h5py's bool: read the stored integer as is; zero in any byte order is all zero bytes
+    const std::size_t size = H5Tget_size(type.get());
+    unsigned char raw[8] = {};
+    if (size == 0 || size > sizeof raw || H5Aread(attr.get(), type.get(), raw) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return std::nullopt;
+    }
+    for (std::size_t i = 0; i < size; ++i)
+      if (raw[i] != 0) return true;
+    return false;
+  }
+  if (cls == H5T_INTEGER && H5Aread(attr.get(), H5T_NATIVE_INT64, &v) >= 0) return v != 0;
+  H5Eclear2(H5E_DEFAULT);
+  return std::nullopt;
+}
+
+std::optional<double> read_number_dataset(hid_t loc, const std::string& path) {
+  if (object_kind(loc, path) != Kind::dataset) return std::nullopt;
+  Handle dset(H5Dopen2(loc, path.c_str(), H5P_DEFAULT));
+  if (!dset) return std::nullopt;
+  Handle type(H5Dget_type(dset.get()));
+  Handle space(H5Dget_space(dset.get()));
+  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  double v = 0;
+  if ((cls != H5T_INTEGER && cls != H5T_FLOAT) ||
+      H5Dread(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  return v;
 }
 
 // ---- element types -------------------------------------------------------------------------
@@ -325,40 +393,56 @@ void check_filters_available(hid_t dset, const std::string& where) {
     char name[256] = {};
     const H5Z_filter_t id =
         H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, nullptr, sizeof name, name, &config);
-    if (id < 0 || H5Zfilter_avail(id) > 0) continue;
+    if (id < 0 || filter_available(id)) continue;
     H5Eclear2(H5E_DEFAULT);
-    throw FormatError(fmt::format("{} is compressed with HDF5 filter {} ('{}'), which this HDF5 library does not "
-                                  "provide{}",
-                                  where, id, name,
-                                  id == 32001 ? " (Blosc: install the HDF5 Blosc filter plugin, e.g. from hdf5plugin, "
-                                                "and set HDF5_PLUGIN_PATH)"
-                                              : ""));
+    throw FormatError(fmt::format("{} is compressed with HDF5 filter {} ('{}'), which this HDF5 library cannot load "
+                                  "({}; HDF5 looks for plugins in HDF5_PLUGIN_PATH or its built-in plugin folder)",
+                                  where, id, name, filter_install_hint(id)));
   }
 }
 
-void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int64_t count) {
+template <class E>
+void transfer_frames(hid_t dset, const Shape& shape, hid_t type, std::int64_t first, std::int64_t count,
+                     std::byte* buffer, std::size_t frame_bytes, bool read, const std::string& what) {
+  const int rank = static_cast<int>(shape.size());
+  Handle file_space = checked<E>(H5Dget_space(dset), what);
+  // One piece: `rows` x `cols` frames from (ry, rx) for 4D, `cols` frames from rx for 3D.
+  auto piece = [&](std::int64_t ry, std::int64_t rx, std::int64_t rows, std::int64_t cols, std::int64_t at) {
+    hsize_t start[4] = {hsize_t(ry), hsize_t(rx), 0, 0};
+    hsize_t extent[4] = {hsize_t(rows), hsize_t(cols), hsize_t(shape[rank - 2]), hsize_t(shape[rank - 1])};
+    const hsize_t* s = rank == 4 ? start : start + 1;
+    const hsize_t* e = rank == 4 ? extent : extent + 1;
+    check<E>(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, s, nullptr, e, nullptr), what);
+    Handle mem_space = checked<E>(H5Screate_simple(rank, e, nullptr), what);
+    std::byte* p = buffer + static_cast<std::size_t>(at) * frame_bytes;
+    check<E>(read ? H5Dread(dset, type, mem_space.get(), file_space.get(), H5P_DEFAULT, p)
+                  : H5Dwrite(dset, type, mem_space.get(), file_space.get(), H5P_DEFAULT, p),
+             what);
+  };
+  if (rank == 3) {
+    piece(0, first, 1, count, 0);
+    return;
+  }
   const std::int64_t scan_x = shape.at(1);
   const std::int64_t end = first + count;
-  H5S_seloper_t op = H5S_SELECT_SET;
-  auto add = [&](std::int64_t ry, std::int64_t rx, std::int64_t rows, std::int64_t cols) {
-    const hsize_t start[4] = {hsize_t(ry), hsize_t(rx), 0, 0};
-    const hsize_t extent[4] = {hsize_t(rows), hsize_t(cols), hsize_t(shape[2]), hsize_t(shape[3])};
-    check(H5Sselect_hyperslab(space, op, start, nullptr, extent, nullptr), "cannot select frames");
-    op = H5S_SELECT_OR;
-  };
   for (std::int64_t f = first; f < end;) {
     const std::int64_t ry = f / scan_x, rx = f % scan_x;
     if (rx != 0 || end - f < scan_x) {  // part of one scan row
       const std::int64_t n = std::min(scan_x - rx, end - f);
-      add(ry, rx, 1, n);
+      piece(ry, rx, 1, n, f - first);
       f += n;
     } else {  // whole scan rows
       const std::int64_t rows = (end - f) / scan_x;
-      add(ry, 0, rows, scan_x);
+      piece(ry, 0, rows, scan_x, f - first);
       f += rows * scan_x;
     }
   }
 }
+
+template void transfer_frames<FormatError>(hid_t, const Shape&, hid_t, std::int64_t, std::int64_t, std::byte*,
+                                           std::size_t, bool, const std::string&);
+template void transfer_frames<IoError>(hid_t, const Shape&, hid_t, std::int64_t, std::int64_t, std::byte*,
+                                       std::size_t, bool, const std::string&);
 
 void check_data_fits_file(hid_t dset, const Shape& shape, std::size_t element_size, const std::string& file,
                           const std::string& where) {

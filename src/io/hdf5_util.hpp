@@ -13,6 +13,7 @@
 #include "scandiff/core/array.hpp"
 #include "scandiff/core/dtype.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/hdf5_storage.hpp"
 
 namespace scandiff::io::h5 {
 
@@ -56,11 +57,21 @@ void write_string_attr(hid_t obj, const std::string& name, std::string_view valu
 void write_bytes_attr(hid_t obj, const std::string& name, std::string_view value);
 // Scalar 64-bit signed integer.
 void write_int_attr(hid_t obj, const std::string& name, std::int64_t value);
+// Scalar float64.
+void write_double_attr(hid_t obj, const std::string& name, double value);
+// Scalar h5py bool (bool_type()).
+void write_bool_attr(hid_t obj, const std::string& name, bool value);
 // The first string of a string attribute (variable or fixed length, any padding);
 // nullopt when absent or not a string.
 std::optional<std::string> read_string_attr(hid_t obj, const std::string& name);
 // An integer (or integral float) scalar attribute; nullopt when absent or not a number.
 std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name);
+// A numeric scalar attribute as float64; nullopt when absent or not a number.
+std::optional<double> read_double_attr(hid_t obj, const std::string& name);
+// A bool scalar attribute (h5py's enum, or an integer: non-zero is true); nullopt otherwise.
+std::optional<bool> read_bool_attr(hid_t obj, const std::string& name);
+// A numeric scalar (or one-element) dataset at `path` as float64; nullopt when absent or not a number.
+std::optional<double> read_number_dataset(hid_t loc, const std::string& path);
 
 // ---- element types -------------------------------------------------------------------------
 // The predefined native HDF5 type of a DType (do not close it).
@@ -86,6 +97,20 @@ void write_string_dataset(hid_t loc, const std::string& name, std::string_view v
 // All strings of a string dataset (C order); throws FormatError if it is not a string dataset.
 std::vector<std::string> read_strings(hid_t dset, const std::string& file);
 
+// ---- filters and storage (hdf5_storage.cpp) ------------------------------------------------
+// Appends the Debian filter plugin folder(s) to HDF5's plugin search path (once per process).
+void add_plugin_folders();
+// Whether HDF5 can use filter `id` (loading its plugin if needed).
+bool filter_available(H5Z_filter_t id);
+// What to install for a missing filter ("Blosc: install the Debian package ...").
+std::string filter_install_hint(H5Z_filter_t id);
+// A dataset creation property list for a 4D (ry, rx, qy, qx) frame dataset stored as `storage`
+// asks. Throws InvalidArgument (impossible chunking/level) or IoError (filter missing) naming `where`.
+Handle frames_dataset_plist(const Shape& shape, DType dtype, const Hdf5Storage& storage, const std::string& where);
+// Creates the 4D frame dataset `name` in `loc` with that property list (`where` names it in errors).
+Handle create_frames_dataset(hid_t loc, const std::string& name, const Shape& shape, DType dtype,
+                             const Hdf5Storage& storage, const std::string& where);
+
 // Throws FormatError("<where> is compressed with HDF5 filter <id> (<name>), which ...") when a
 // filter of the dataset's pipeline is not available in this HDF5 library (e.g. Blosc, 32001).
 void check_filters_available(hid_t dset, const std::string& where);
@@ -96,8 +121,14 @@ void check_filters_available(hid_t dset, const std::string& where);
 void check_data_fits_file(hid_t dset, const Shape& shape, std::size_t element_size, const std::string& file,
                           const std::string& where);
 
-// Selects frames [first, first + count) of a 4D (ry, rx, qy, qx) dataspace as whole-frame
-// hyperslabs (at most three: a partial scan row, whole rows, a partial row). count > 0.
-void select_frames(hid_t space, const Shape& shape, std::int64_t first, std::int64_t count);
+// Reads (`read` true, into `buffer`) or writes (from `buffer`) frames [first, first + count) of a
+// 4D (ry, rx, qy, qx) or 3D (frame, qy, qx) dataset of `shape`, in `type`: `buffer` holds them in C
+// order (count, qy, qx). One hyperslab per piece (a partial scan row, whole rows, a partial row),
+// each with a memory space of the same shape, which is HDF5's fast path for chunked data (a
+// differently shaped memory space makes it map chunks element by element). count > 0. Throws
+// E(`what`: HDF5 message).
+template <class E = FormatError>
+void transfer_frames(hid_t dset, const Shape& shape, hid_t type, std::int64_t first, std::int64_t count,
+                     std::byte* buffer, std::size_t frame_bytes, bool read, const std::string& what);
 
 }  // namespace scandiff::io::h5

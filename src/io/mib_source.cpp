@@ -152,6 +152,25 @@ void warn_hdr_mismatch(const MibAcquisitionHeader& hdr, const MibFrameHeader& h,
                 *hdr.frames_in_acquisition, where, frames);
 }
 
+// Colour mode and two-counter readout: no public sample shows how their frames are laid out
+// (mib-format.md section 5), so they are refused by name instead of being read as monochrome
+// frames. Continuous read/write ("Active Counters: Alternating") gives ordinary frames and is read.
+void refuse_unsupported_modes(const detail::MibFile& f, int fallback_depth, const MibAcquisitionHeader* hdr) {
+  if (f.first.colour_mode != 0)
+    throw FormatError(fmt::format("{}: colour mode (frame header field 12 = {}) is not supported: the layout of "
+                                  "colour frames is not documented by any public sample; acquire in monochrome mode",
+                                  f.path, f.first.colour_mode));
+  if (f.frames < 2) return;
+  const std::span<const std::byte> second(f.map + f.first.frame_bytes(), f.first.header_bytes);
+  const MibFrameHeader next = parse_mib_header(second, f.path + " (frame 2)", fallback_depth);
+  const bool alternating = hdr && hdr->fields.value("Active Counters", std::string()) == "Alternating";
+  if (next.counter != f.first.counter && !alternating)
+    throw FormatError(fmt::format("{}: frames 1 and 2 come from counters {} and {} (frame header field 11): a "
+                                  "two-counter readout, which is not supported (its frame order is not documented "
+                                  "by any public sample); read out one counter",
+                                  f.path, f.first.counter, next.counter));
+}
+
 }  // namespace
 
 MibSource::MibSource(const fs::path& path, const MibOptions& options) : options_(options) {
@@ -208,6 +227,7 @@ MibSource::MibSource(const fs::path& path, const MibOptions& options) : options_
                   files_[i - 1].first.sequence + files_[i - 1].frames - 1);
   }
   if (files_.size() > 16384) log_warning("{}: {} files in one acquisition", where, files_.size());
+  refuse_unsupported_modes(files_.front(), fallback_depth, hdr_ ? &*hdr_ : nullptr);
   if (hdr_) warn_hdr_mismatch(*hdr_, header_, total_frames_, where);
   if (!header_.raw() && header_.counter_depth) {
     const int d = header_.counter_depth;

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/dectris.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/hspy.hpp"
 #include "scandiff/io/image_file.hpp"
 
 namespace scandiff::io {
@@ -25,12 +27,18 @@ void require_readable_file(const fs::path& path) {
 std::unique_ptr<Source> open(const fs::path& path, const OpenOptions& options) {
   require_readable_file(path);
   if (options.raw) return std::make_unique<RawSource>(path, *options.raw);
-  if (is_hdf5_file(path)) return open_emd(path, options.datapath);
+  if (is_hdf5_file(path)) {
+    // HyperSpy and Dectris files by their own marks; any other HDF5 file is read as EMD 1.0,
+    // whose reader says what the file lacks.
+    if (is_hspy_file(path)) return open_hspy(path, {options.datapath, options.stack_scan_shape});
+    if (is_dectris_file(path)) return open_dectris(path, {options.stack_scan_shape});
+    return open_emd(path, options.datapath);
+  }
   if (is_mib_file(path)) return open_mib(path, options.mib);
   if (detect_image_format(path)) return open_image_series({path}, options.images);
-  throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5/EMD 1.0 file (.h5, .emd), a Merlin "
-                                ".mib/.hdr acquisition, a TIFF/EDF/CBF image (or stack), or raw binary described with "
-                                "--raw-shape and --dtype",
+  throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5 file (EMD 1.0, HyperSpy, Dectris "
+                                "master), a Merlin .mib/.hdr acquisition, a TIFF/EDF/CBF image (or stack), or raw "
+                                "binary described with --raw-shape and --dtype",
                                 path.string()));
 }
 

@@ -46,4 +46,6 @@ void EmdDataCubeSink::write_frames(std::int64_t first, std::int64_t count, const
   writer_.write_frames(root_, name_, first, count, data);
 }
 
+bool EmdDataCubeSink::concurrent() const { return writer_.concurrent_frames(root_, name_); }
+
 }  // namespace scandiff::io

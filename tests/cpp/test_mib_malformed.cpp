@@ -256,3 +256,32 @@ TEST(MibMalformed, ScanShapesThatDoNotFit) {
     EXPECT_EQ(s.info().metadata.at("scan_shape").at("frames_skipped_at_start"), 1);
   }
 }
+
+TEST(MibMalformed, ColourAndTwoCounterModesAreRefusedByName) {
+  TempDir dir("mib_modes");
+  const MibSpec spec = small_u16();
+  const fs::path path = dir / "modes.mib";
+  write_mib(path, spec, random_frames(4, 8 * 256, 12, 3));
+  const std::string good = read_file(path);
+  // Field 11 (counter) sits at byte 80 and field 12 (colour mode) at byte 82 of every header.
+  ASSERT_EQ(good.substr(79, 5), ",0,0,");
+  std::string colour = good;
+  colour[82] = '1';
+  write_file(path, colour);
+  std::string m = error_of<FormatError>([&] { io::MibSource src(path); });
+  EXPECT_NE(m.find("colour mode"), std::string::npos) << m;
+  EXPECT_NE(m.find(path.string()), std::string::npos) << m;
+
+  std::string two = good;  // frames 2 and 4 from counter 1
+  for (std::size_t f : {1u, 3u}) two[f * spec.frame_bytes() + 80] = '1';
+  write_file(path, two);
+  m = error_of<FormatError>([&] { io::MibSource src(path); });
+  EXPECT_NE(m.find("two-counter readout"), std::string::npos) << m;
+  EXPECT_NE(m.find("counters 0 and 1"), std::string::npos) << m;
+
+  // Continuous read/write (Active Counters: Alternating) is ordinary data.
+  write_hdr(dir / "modes.hdr", {{"Active Counters", "Alternating"}, {"Counter Depth (number)", "12"}});
+  EXPECT_EQ(io::MibSource(path).info().frame_count(), 4);
+  write_file(path, good);
+  EXPECT_EQ(io::MibSource(path).info().frame_count(), 4);
+}

@@ -35,6 +35,7 @@
 #include "scandiff/core/metadata.hpp"
 #include "scandiff/core/result.hpp"
 #include "scandiff/io/atomic_file.hpp"
+#include "scandiff/io/hdf5_storage.hpp"
 #include "scandiff/io/source.hpp"
 
 namespace scandiff::io {
@@ -70,16 +71,21 @@ class EmdWriter {
   void add_root(const std::string& root, const Calibration& cal);
 
   // Creates <root>/<name> as a py4DSTEM DataCube: `data` of `shape` (ry, rx, qy, qx) and `dtype`,
-  // contiguous and uncompressed (py4DSTEM and memory maps read it), units "pixel intensity";
+  // contiguous and uncompressed by default (py4DSTEM and memory maps read it; `storage` may ask
+  // for chunks and a compression filter, which readers then need), units "pixel intensity";
   // dim0..dim3 named Rx, Ry, Qx, Qy holding [0, pixel size] in the units of `cal` (scan axes
   // from scan_pixel_size/scan_units, detector axes from detector_pixel_size/detector_units).
   // Frames are then streamed in with write_frames(); commit() refuses a cube with frames missing.
   void add_datacube(const std::string& root, const std::string& name, Shape shape, DType dtype,
-                    const Calibration& cal);
+                    const Calibration& cal, const Hdf5Storage& storage = {});
   // Writes frames [first_frame, first_frame + count) (scan order, ry major) of a datacube from
   // `data`: count * qy * qx elements of the cube's dtype, C order (count, qy, qx).
+  // Thread-safe for a contiguous (default) datacube, whose frames go straight into the file from
+  // any thread, for disjoint ranges in any order; chunked datacubes are written through HDF5.
   void write_frames(const std::string& root, const std::string& name, std::int64_t first_frame,
                     std::int64_t count, const std::byte* data);
+  // True when the datacube takes write_frames() from several threads at once (contiguous).
+  bool concurrent_frames(const std::string& root, const std::string& name) const;
 
   // Writes `result` as the array node <root>/<result.name>. `python_class` names the py4DSTEM
   // class: "RealSlice" (2D scan maps), "DiffractionSlice" (2D detector images), "VirtualImage",

@@ -34,6 +34,7 @@ class EmdDataCubeSink : public FrameSink {
   EmdDataCubeSink(EmdWriter& writer, std::string root, std::string name)
       : writer_(writer), root_(std::move(root)), name_(std::move(name)) {}
   void write_frames(std::int64_t first, std::int64_t count, const std::byte* data) override;
+  bool concurrent() const override;
 
  private:
   EmdWriter& writer_;
