@@ -57,7 +57,7 @@ void run_polar(const PolarArgs& a, const GlobalOptions& global) {
   Calibration cal = source->info().calibration;
   if (!a.calibration.empty()) apply_polar_calibration_file(a.calibration, cal);
   if (!a.origin.empty()) apply_origin_option(a.origin, cal);
-  CalibratedSource calibrated(std::move(source), cal);
+  io::CalibratedSource calibrated(std::move(source), cal);
 
   stem::PolarStatistics::Options o;
   o.polar.qmin_px = a.qmin;
