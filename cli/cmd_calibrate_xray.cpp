@@ -2,12 +2,14 @@
 // (or electron) geometry on a calibrant image: control points on the rings predicted by the
 // current geometry, Levenberg–Marquardt on distance, PONI, Rot1, Rot2 (and the wavelength).
 #include <iostream>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "scandiff/core/error.hpp"
-#include "scandiff/io/tiff.hpp"
+#include "scandiff/io/calibrant.hpp"
+#include "scandiff/io/image_file.hpp"
 #include "scandiff/xray/calibration.hpp"
 
 namespace scandiff::cli {
@@ -22,14 +24,16 @@ struct CalibrateXrayArgs {
 };
 
 void calibrate_xray(const CalibrateXrayArgs& a) {
-  Array image = io::read_tiff(a.image);
+  Array image = io::read_image(a.image);
   if (image.rank() != 2)
     throw FormatError(fmt::format("{}: expected one 2D image, found shape {}", a.image, shape_string(image.shape())));
   xray::PoniGeometry start = xray::read_poni(a.poni);
   if (a.flip_ud) start.orientation = start.orientation == 3 ? 2 : start.orientation == 2 ? 3 : start.orientation == 1 ? 4 : 1;
   if (!(start.wavelength_m > 0)) throw InvalidArgument(fmt::format("{}: the starting geometry has no wavelength", a.poni));
-  const xray::Calibrant calibrant = xray::read_calibrant(a.calibrant);
-  const xray::RefineResult r = xray::calibrate(image, start, calibrant.d_spacing_A, a.refine_wavelength, a.passes);
+  const io::Calibrant calibrant = io::read_calibrant(a.calibrant);
+  std::vector<double> d_spacing_A;
+  for (const io::CalibrantRing& ring : calibrant.rings) d_spacing_A.push_back(ring.d_A);
+  const xray::RefineResult r = xray::calibrate(image, start, d_spacing_A, a.refine_wavelength, a.passes);
   xray::write_poni(a.output, r.geometry);
   const auto& g = r.geometry;
   std::cout << fmt::format(
@@ -46,7 +50,7 @@ void calibrate_xray(const CalibrateXrayArgs& a) {
 void register_calibrate_xray(CLI::App& calibrate, const GlobalOptions&) {
   auto a = std::make_shared<CalibrateXrayArgs>();
   auto* cmd = calibrate.add_subcommand("xray", "refine a .poni geometry on a calibrant image (rings of a .D file)");
-  cmd->add_option("image", a->image, "calibrant image (TIFF)")->required();
+  cmd->add_option("image", a->image, "calibrant image (TIFF/EDF/CBF)")->required();
   cmd->add_option("--calibrant", a->calibrant, "calibrant d-spacings (.D file, e.g. CeO2.D)")->required();
   cmd->add_option("--poni", a->poni, "starting geometry (.poni, with the wavelength)")->required();
   cmd->add_option("-o,--output", a->output, "refined geometry (.poni v2.1)")->required();

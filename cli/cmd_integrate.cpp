@@ -18,7 +18,7 @@
 #include "scandiff/core/error.hpp"
 #include "scandiff/core/log.hpp"
 #include "scandiff/engine/run.hpp"
-#include "scandiff/io/tiff.hpp"
+#include "scandiff/io/image_file.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 #include "scandiff/xray/pattern_text.hpp"
@@ -80,15 +80,8 @@ xray::PoniGeometry geometry_of(const IntegrateArgs& a) {
   return xray::electron_geometry(*a.pixel_size_m, *a.camera_length_m, lambda_m, row, col);
 }
 
-// One image as a (rows, cols) array. The single place images are read (TIFF for now).
-Array load_image(const fs::path& path) {
-  Array a = io::read_tiff(path);
-  if (a.rank() == 3 && a.shape(0) == 1) a = Array::adopt(std::make_shared<Array>(a), a.bytes(), a.dtype(),
-                                                          {a.shape(1), a.shape(2)});
-  if (a.rank() != 2)
-    throw FormatError(fmt::format("{}: expected one 2D image, found shape {}", path.string(), shape_string(a.shape())));
-  return a;
-}
+// One image as a (rows, cols) array: TIFF, EDF or CBF, recognised by content (io::read_image).
+Array load_image(const fs::path& path) { return io::read_image(path); }
 
 std::optional<std::pair<double, double>> range_of(const std::vector<double>& v, const char* flag) {
   if (v.empty()) return std::nullopt;
@@ -249,7 +242,7 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<IntegrateArgs>();
   auto* cmd = app.add_subcommand(
       "integrate", "azimuthal integration (1D pattern or 2D cake) of detector images with a pyFAI .poni geometry");
-  cmd->add_option("images", a->inputs, "TIFF image(s); one output per image")->required();
+  cmd->add_option("images", a->inputs, "image file(s), TIFF/EDF/CBF (by content); one output per image")->required();
   cmd->add_option("--poni", a->poni, "pyFAI geometry file (.poni v1, v2 or v2.1)");
   cmd->add_option("--wavelength-A", a->wavelength_A, "electron geometry (instead of --poni): wavelength, Angstrom");
   cmd->add_option("--center", a->center, "electron geometry: pattern centre ROW,COL (pixel indices)")
@@ -270,11 +263,11 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--unit", a->unit, "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm, r_m")
       ->capture_default_str();
   cmd->add_option("--method", a->method, "pixel splitting: no, bbox or full")->capture_default_str();
-  cmd->add_option("--mask", a->mask, "mask image (TIFF, same shape; non-zero = masked)");
+  cmd->add_option("--mask", a->mask, "mask image (TIFF/EDF/CBF, same shape; non-zero = masked)");
   cmd->add_option("--mask-below", a->mask_below, "pixels below this value are invalid in each image");
   cmd->add_option("--mask-above", a->mask_above, "pixels above this value are invalid in each image");
-  cmd->add_option("--dark", a->dark, "dark image (TIFF), subtracted");
-  cmd->add_option("--flat", a->flat, "flat-field image (TIFF), divides");
+  cmd->add_option("--dark", a->dark, "dark image (TIFF/EDF/CBF), subtracted");
+  cmd->add_option("--flat", a->flat, "flat-field image (TIFF/EDF/CBF), divides");
   cmd->add_option("--polarization", a->polarization, "polarization factor -1..1 (e.g. 0.99); default none");
   cmd->add_flag("--no-solid-angle", a->no_solid_angle, "do not correct for the solid angle (cos^3)");
   cmd->add_option("--normalization-factor", a->normalization, "divide intensities by this factor")

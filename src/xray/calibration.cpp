@@ -22,37 +22,6 @@ double geometric(double r, std::int64_t n, bool flip) { return flip ? static_cas
 
 }  // namespace
 
-Calibrant read_calibrant(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(fmt::format("{}: cannot open the calibrant file", path.string()));
-  Calibrant c;
-  c.name = path.stem().string();
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    if (line[first] == '#') {
-      const std::string key = "# Calibrant:";
-      if (line.compare(first, key.size(), key) == 0) {
-        const auto v = line.find_first_not_of(' ', first + key.size());
-        if (v != std::string::npos) c.name = line.substr(v, line.find_last_not_of(" \r") - v + 1);
-      }
-      continue;
-    }
-    const std::string value = line.substr(first, line.find('#') == std::string::npos ? std::string::npos
-                                                                                     : line.find('#') - first);
-    char* end = nullptr;
-    const double d = std::strtod(value.c_str(), &end);
-    if (end == value.c_str() || !(d > 0) || !std::isfinite(d))
-      throw FormatError(fmt::format("{}:{}: '{}' is not a positive d-spacing in Å", path.string(), number, value));
-    c.d_spacing_A.push_back(d);
-  }
-  if (c.d_spacing_A.empty()) throw FormatError(fmt::format("{}: no d-spacings", path.string()));
-  return c;
-}
-
 std::vector<double> ring_two_theta(const std::vector<double>& d_spacing_A, double wavelength_m) {
   std::vector<double> tth;
   for (double d : d_spacing_A) {

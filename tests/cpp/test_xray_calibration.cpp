@@ -50,25 +50,6 @@ Array ring_image(const PoniGeometry& p, std::int64_t rows, std::int64_t cols) {
 
 }  // namespace
 
-TEST(XrayCalibration, ReadsCalibrantFiles) {
-  const fs::path f = fs::temp_directory_path() / "scandiff_test_calibrant.D";
-  {
-    std::ofstream out(f);
-    out << "# Calibrant: Ceria (CeO2)\n# Ref: test\n3.12441816 # (1, 1, 1) 8\n2.70582550 # (2, 0, 0) 6\n\n";
-  }
-  const Calibrant c = read_calibrant(f);
-  EXPECT_EQ(c.name, "Ceria (CeO2)");
-  ASSERT_EQ(c.d_spacing_A.size(), 2u);
-  EXPECT_DOUBLE_EQ(c.d_spacing_A[1], 2.70582550);
-  {
-    std::ofstream out(f);
-    out << "3.1\n-2\n";
-  }
-  EXPECT_THROW(read_calibrant(f), FormatError);
-  fs::remove(f);
-  EXPECT_THROW(read_calibrant(f), IoError);
-}
-
 TEST(XrayCalibration, RingAnglesAndUnreachableRings) {
   const auto t = ring_two_theta({2.0, 0.1}, 1e-10);
   EXPECT_NEAR(t[0], 2 * std::asin(0.25), 1e-15);

@@ -297,7 +297,7 @@ def test_calibrant_file_errors(cli, small_image):
     proc = cli("calibrate", "xray", folder / "img.tif", "--calibrant", folder / "bad.D", "--poni",
                folder / "good.poni", "-o", folder / "o.poni", check=False)
     assert proc.returncode == 3
-    assert "bad.D:3" in proc.stderr
+    assert "bad.D: line 3" in proc.stderr
 
 
 def test_scan_profiles_through_the_engine(cli, tmp_path):

@@ -1,4 +1,4 @@
-// Geometry calibration from a calibrant's rings: the calibrant's d-spacings (.D files), control
+// Geometry calibration from a calibrant's rings: the calibrant's d-spacings (io/calibrant.hpp), control
 // points found on the rings of an image, and least-squares refinement of the .poni parameters
 // (pyFAI's refine: residual 2θ(point) − 2θ(ring), Levenberg–Marquardt).
 #pragma once
@@ -12,14 +12,7 @@
 
 namespace scandiff::xray {
 
-struct Calibrant {
-  std::string name;                 // from the "# Calibrant:" line, else the file stem
-  std::vector<double> d_spacing_A;  // one per reflection, in file order (decreasing d)
-};
-
-// Reads a pyFAI/Dioptas .D file: '#' comment lines, then one reflection per line "d [# comment]".
-// FormatError naming the file and line for a value that is not a positive number.
-Calibrant read_calibrant(const std::filesystem::path& path);
+// The calibrant's d-spacings come from io::read_calibrant (pyFAI/Dioptas .D files, io/calibrant.hpp).
 
 // 2θ = 2·asin(λ / 2d) (rad) of each d-spacing (Å) at `wavelength_m`; NaN where λ/2d > 1 (unreachable).
 std::vector<double> ring_two_theta(const std::vector<double>& d_spacing_A, double wavelength_m);
