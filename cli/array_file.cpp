@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/png.hpp"
 
@@ -90,6 +91,13 @@ void apply_origin_option(const std::string& text, Calibration& cal) {
   }
   cal.origin_qy_px = sy / static_cast<double>(cal.origin_qy_map.size());
   cal.origin_qx_px = sx / static_cast<double>(cal.origin_qx_map.size());
+}
+
+std::unique_ptr<io::Source> with_origin_option(std::unique_ptr<io::Source> source, const std::string& origin) {
+  if (origin.empty()) return source;
+  Calibration cal = source->info().calibration;
+  apply_origin_option(origin, cal);
+  return std::make_unique<io::CalibratedSource>(std::move(source), cal);
 }
 
 }  // namespace scandiff::cli

@@ -3,11 +3,13 @@
 // HDF5 file (e.g. "origin.h5:truth_root/origin_qy").
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "scandiff/core/array.hpp"
 #include "scandiff/core/calibration.hpp"
+#include "scandiff/io/source.hpp"
 
 namespace scandiff::cli {
 
@@ -19,5 +21,9 @@ Array read_array_file(const std::string& spec, std::string_view what);
 // writes in OUT_truth.h5): sets the origin of `cal` (global origin, or per-position maps and
 // their mean as the global origin).
 void apply_origin_option(const std::string& text, Calibration& cal);
+
+// `source` seen with --origin applied to its calibration (io::CalibratedSource); `source` itself
+// when `origin` is empty.
+std::unique_ptr<io::Source> with_origin_option(std::unique_ptr<io::Source> source, const std::string& origin);
 
 }  // namespace scandiff::cli

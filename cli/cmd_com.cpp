@@ -17,7 +17,6 @@
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
-#include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/stem/center_of_mass.hpp"
 #include "scandiff/stem/dpc.hpp"
 
@@ -45,12 +44,7 @@ struct ComOptions {
 
 void run_com(const ComOptions& o, const GlobalOptions& global) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto source = o.input.open();
-  if (!o.origin.empty()) {
-    Calibration cal = source->info().calibration;
-    apply_origin_option(o.origin, cal);
-    source = std::make_unique<io::CalibratedSource>(std::move(source), cal);
-  }
+  auto source = with_origin_option(o.input.open(), o.origin);
   const PreparedInput prepared = prepare_input(std::move(source), o.prep);
   const io::DatasetInfo& info = prepared.info;  // as the analyses see it, after --*-q stages
   stem::CenterOfMass::Options options;

@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "scandiff/io/calibrated_source.hpp"
 #include "array_file.hpp"
 #include "commands.hpp"
 #include "input_options.hpp"
@@ -35,12 +34,7 @@ struct PeaksOptions {
 
 void run_peaks(const PeaksOptions& o, const GlobalOptions& global) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto source = o.input.open();
-  if (!o.origin.empty()) {
-    Calibration cal = source->info().calibration;
-    apply_origin_option(o.origin, cal);
-    source = std::make_unique<io::CalibratedSource>(std::move(source), cal);
-  }
+  auto source = with_origin_option(o.input.open(), o.origin);
   const io::DatasetInfo& info = source->info();
   if (o.bvm_sampling < 1 || o.bvm_sampling > 16)
     throw InvalidArgument(fmt::format("--bvm-sampling must be 1..16 (got {})", o.bvm_sampling));

@@ -17,7 +17,6 @@
 #include "progress_bar.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
-#include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/stem/median_diffraction.hpp"
 #include "scandiff/stem/virtual_diffraction.hpp"
 #include "scandiff/stem/virtual_images.hpp"
@@ -41,19 +40,11 @@ struct VirtualOptions {
   std::string select, weights;
 };
 
-std::unique_ptr<io::Source> open_with_origin(const InputOptions& input, const std::string& origin) {
-  auto source = input.open();
-  if (origin.empty()) return source;
-  Calibration cal = source->info().calibration;
-  apply_origin_option(origin, cal);
-  return std::make_unique<io::CalibratedSource>(std::move(source), cal);
-}
-
 void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.subpixel && !o.shift_center) throw InvalidArgument("--subpixel: only with --shift-center");
   if (!o.select.empty() && !o.weights.empty()) throw InvalidArgument("--select and --weights: give one or the other");
-  const PreparedInput prepared = prepare_input(open_with_origin(o.input, o.origin), o.prep);
+  const PreparedInput prepared = prepare_input(with_origin_option(o.input.open(), o.origin), o.prep);
   io::Source& source = *prepared.source;
   const io::DatasetInfo& info = prepared.info;  // as the analyses see it, after --*-q stages
   const stem::DetectorUnits units = stem::parse_detector_units(o.units, "--units");
