@@ -10,6 +10,7 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "diffraction_pass.hpp"
 #include "input_options.hpp"
 #include "polar_calibration.hpp"
@@ -35,9 +36,7 @@ struct EllipseArgs {
 };
 
 void calibrate_ellipse(const EllipseArgs& a, const GlobalOptions& global) {
-  std::error_code ec;
-  fs::create_directories(a.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", a.out, ec.message()));
+  create_output_folder(a.out);
   auto source = a.input.open();
   const io::DatasetInfo& info = source->info();
   Calibration cal = info.calibration;

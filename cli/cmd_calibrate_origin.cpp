@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "diffraction_pass.hpp"
 #include "input_options.hpp"
 #include "scandiff/core/error.hpp"
@@ -54,9 +55,7 @@ void calibrate_origin(const OriginArgs& a, const GlobalOptions& global) {
     throw InvalidArgument(fmt::format("--method '{}': expected com or friedel", a.method));
   const bool friedel = a.method == "friedel";
   if (a.radius_px && !(*a.radius_px > 0)) throw InvalidArgument(fmt::format("--radius {}: must be > 0 (pixels)", *a.radius_px));
-  std::error_code ec;
-  fs::create_directories(a.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", a.out, ec.message()));
+  create_output_folder(a.out);
 
   auto source = a.input.open();
   const io::DatasetInfo& info = source->info();

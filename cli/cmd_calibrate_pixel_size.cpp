@@ -10,6 +10,7 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "diffraction_pass.hpp"
 #include "input_options.hpp"
 #include "polar_calibration.hpp"
@@ -38,9 +39,7 @@ struct PixelSizeArgs {
 
 void calibrate_pixel_size(const PixelSizeArgs& a, const GlobalOptions& global) {
   const io::Calibrant calibrant = io::read_calibrant(a.calibrant);
-  std::error_code ec;
-  fs::create_directories(a.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", a.out, ec.message()));
+  create_output_folder(a.out);
   auto source = a.input.open();
   const io::DatasetInfo& info = source->info();
   Calibration cal = info.calibration;

@@ -11,6 +11,7 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
 #include "preparation_options.hpp"
@@ -64,9 +65,7 @@ void run_com(const ComOptions& o, const GlobalOptions& global) {
   if (o.rotation_deg) dpc_options.rotation_rad = *o.rotation_deg * deg;
   dpc_options.flip = flip;
 
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
 
   stem::CenterOfMass com(options);
   {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/png.hpp"
 #include "scandiff/sim/crystal_scan.hpp"
@@ -33,9 +34,7 @@ void register_demo(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--frame", *frame, "detector size (square)")->capture_default_str()->check(CLI::Range(32, 4096));
   cmd->callback([out, scan, frame, &global] {
     const auto t0 = std::chrono::steady_clock::now();
-    std::error_code ec;
-    fs::create_directories(*out, ec);
-    if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", *out, ec.message()));
+    create_output_folder(*out);
 
     const sim::CrystalScanParams params = sim::demo_scan(*scan, *frame);
     sim::SimulatedSource source(params);

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "result_files.hpp"
 #include "scandiff/analysis/class_means.hpp"
 #include "scandiff/analysis/kmeans.hpp"
@@ -140,9 +141,7 @@ void run_nmf(const NmfCliOptions& o, const GlobalOptions& global) {
   opt.threads = global.threads;
   if (!(o.threshold >= 0 && o.threshold <= 1))
     throw InvalidArgument(fmt::format("--threshold {}: expected a quantile in 0 .. 1 (0.9 = 90th percentile)", o.threshold));
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
 
   const std::size_t budget = global.run_options("nmf").memory_budget;
   Input in = read_input(o, budget > 0 ? budget : engine::default_memory_budget());

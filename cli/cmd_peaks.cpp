@@ -11,6 +11,7 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "input_options.hpp"
 #include "peak_detection.hpp"
 #include "result_files.hpp"
@@ -39,9 +40,7 @@ void run_peaks(const PeaksOptions& o, const GlobalOptions& global) {
   if (o.bvm_sampling < 1 || o.bvm_sampling > 16)
     throw InvalidArgument(fmt::format("--bvm-sampling must be 1..16 (got {})", o.bvm_sampling));
   const DetectedPeaks det = detect_peaks(*source, o.detection, global);
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
   const stem::BraggVectors& vectors = det.vectors;
   std::vector<Result> results = det.results;
   if (o.bvm_sampling != 1) results[0].data = stem::bragg_vector_map(vectors, o.bvm_sampling);

@@ -11,6 +11,7 @@
 #include "array_file.hpp"
 #include "scandiff/io/calibrated_source.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "diffraction_pass.hpp"
 #include "input_options.hpp"
 #include "polar_calibration.hpp"
@@ -50,9 +51,7 @@ void write_profiles_png(const fs::path& path, const Array& profiles) {
 }
 
 void run_polar(const PolarArgs& a, const GlobalOptions& global) {
-  std::error_code ec;
-  fs::create_directories(a.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", a.out, ec.message()));
+  create_output_folder(a.out);
   auto source = a.input.open();
   Calibration cal = source->info().calibration;
   if (!a.calibration.empty()) apply_polar_calibration_file(a.calibration, cal);

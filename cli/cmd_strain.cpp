@@ -14,6 +14,7 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "input_options.hpp"
 #include "peak_detection.hpp"
 #include "result_files.hpp"
@@ -169,9 +170,7 @@ void run_strain(const StrainOptions& o, const GlobalOptions& global) {
       scan_result("g2x", maps.g2x, "pixels", prov), scan_result("g2y", maps.g2y, "pixels", prov),
       scan_result("fit_error", maps.error, "pixels", prov), scan_result("indexed_peaks", maps.indexed, "peaks", prov),
   };
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
   const fs::path emd = fs::path(o.out) / "strain.h5";
   write_results_emd(emd, "strain", cal, results, {{"strain", prov}});
   for (const char* name : {"exx", "eyy", "exy", "rotation"}) {

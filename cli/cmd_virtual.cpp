@@ -11,6 +11,7 @@
 
 #include "array_file.hpp"
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "detector_option.hpp"
 #include "input_options.hpp"
 #include "preparation_options.hpp"
@@ -78,9 +79,7 @@ void run_virtual(const VirtualOptions& o, const GlobalOptions& global) {
   if (!o.select.empty()) positions = stem::ScanWeights::selection(read_array_file(o.select, "--select"));
   if (!o.weights.empty()) positions = stem::ScanWeights::weights(read_array_file(o.weights, "--weights"));
 
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
 
   engine::RunOptions run = global.run_options("virtual");
   run.stages = prepared.stage_list();
