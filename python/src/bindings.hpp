@@ -92,5 +92,9 @@ void bind_io(nb::module_& m);
 void bind_engine(nb::module_& m);
 void bind_sim(nb::module_& m);
 void bind_stem(nb::module_& m);
+void bind_polar(nb::module_& m);
+void bind_bragg(nb::module_& m);
+void bind_xray(nb::module_& m);
+void bind_analysis(nb::module_& m);
 
 }  // namespace scandiff::python

@@ -12,11 +12,14 @@
 #include "bindings.hpp"
 #include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/image_file.hpp"
+#include "scandiff/io/mda.hpp"
 #include "scandiff/io/memory_source.hpp"
 #include "scandiff/io/open.hpp"
 #include "scandiff/io/png.hpp"
 #include "scandiff/io/raw_writer.hpp"
 #include "scandiff/io/result_files.hpp"
+#include "scandiff/io/ripple.hpp"
 #include "scandiff/io/scan_bin.hpp"
 #include "scandiff/io/scan_subset.hpp"
 
@@ -81,6 +84,70 @@ Result make_result(std::string name, nb::handle data, std::vector<std::tuple<std
   if (r.provenance.is_null()) r.provenance = Metadata::object();
   for (auto& [n, o, s, u] : axes) r.axes.push_back(Axis{n, o, s, u});
   return r;
+}
+
+// An MDA file as nested dicts and lists; arrays (acquired points of dimension 0, requested points
+// of the inner dimensions) as numpy.
+nb::dict read_mda_dict(const std::filesystem::path& path) {
+  io::MdaFile f;
+  {
+    nb::gil_scoped_release release;
+    f = io::read_mda(path);
+  }
+  nb::list dims;
+  for (const io::MdaDimension& d : f.dims) {
+    nb::list positioners, detectors;
+    for (std::size_t i = 0; i < d.positioners.size(); ++i) {
+      const io::MdaPositioner& p = d.positioners[i];
+      nb::dict e;
+      e["number"] = p.number;
+      e["name"] = p.name;
+      e["description"] = p.description;
+      e["units"] = p.units;
+      e["readback_name"] = p.readback_name;
+      e["readback_units"] = p.readback_units;
+      e["step_mode"] = p.step_mode;
+      e["data"] = to_numpy(d.positions[i]);
+      positioners.append(e);
+    }
+    for (std::size_t i = 0; i < d.detectors.size(); ++i) {
+      const io::MdaDetector& det = d.detectors[i];
+      nb::dict e;
+      e["number"] = det.number;
+      e["name"] = det.name;
+      e["description"] = det.description;
+      e["units"] = det.units;
+      e["data"] = to_numpy(d.values[i]);
+      detectors.append(e);
+    }
+    nb::dict dim;
+    dim["scan_name"] = d.scan_name;
+    dim["time"] = d.time;
+    dim["requested_points"] = d.requested_points;
+    dim["acquired_points"] = d.acquired_points;
+    dim["shape"] = nb::tuple(nb::cast(d.shape));
+    dim["positioners"] = positioners;
+    dim["detectors"] = detectors;
+    dims.append(dim);
+  }
+  nb::list extra;
+  for (const io::MdaExtraPv& pv : f.extra_pvs) {
+    nb::dict e;
+    e["name"] = pv.name;
+    e["description"] = pv.description;
+    e["units"] = pv.units;
+    e["value"] = pv.value;
+    extra.append(e);
+  }
+  nb::dict out;
+  out["path"] = f.path.string();
+  out["version"] = f.version;
+  out["scan_number"] = f.scan_number;
+  out["dimensions"] = nb::tuple(nb::cast(f.dimensions));
+  out["regular"] = f.regular;
+  out["dims"] = dims;
+  out["extra_pvs"] = extra;
+  return out;
 }
 
 }  // namespace
@@ -170,6 +237,8 @@ void bind_io(nb::module_& m) {
     nb::gil_scoped_release release;
     return io::read_emd_array(p, node);
   }, nb::arg("path"), nb::arg("node"));
+  m.def("read_emd_calibration", &io::read_emd_calibration, nb::arg("path"), nb::arg("root"),
+        "the calibration of an EMD root (py4DSTEM's metadatabundle/calibration)");
   m.def("write_png", [](const std::filesystem::path& p, nb::handle image, const std::string& colormap, bool log) {
     io::PngOptions o;
     o.colormap = colormap;
@@ -187,6 +256,20 @@ void bind_io(nb::module_& m) {
   m.def("write_result_pngs", &io::write_result_pngs, nb::arg("folder"), nb::arg("results"), nb::arg("colormap") = "gray",
         "FOLDER/<name>.png for every 2D result (diffraction patterns: log stretch, inferno)");
   m.def("read_png", [](const std::filesystem::path& p) { return to_numpy(io::read_png(p)); });
+  m.def("read_image", [](const std::filesystem::path& p) {
+    Array image;
+    {
+      nb::gil_scoped_release release;
+      image = io::read_image(p);
+    }
+    return to_numpy(image);
+  }, nb::arg("path"), "a TIFF/EDF/CBF detector image (recognised by content) as (rows, cols), or a stack (n, rows, cols)");
+  m.def("read_ripple", [](const std::filesystem::path& p) {
+    nb::gil_scoped_release release;
+    return io::read_ripple(p);
+  }, nb::arg("path"), "a Ripple .rpl/.raw spectrum image as a Result (ry, rx, channels) with its energy axis");
+  m.def("read_mda", &read_mda_dict, nb::arg("path"),
+        "an APS .mda scan: per dimension (outermost first) its positioners and detectors with their arrays");
 }
 
 }  // namespace scandiff::python
