@@ -20,6 +20,8 @@
 #include "scandiff/engine/run.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/hdf5_storage.hpp"
+#include "scandiff/io/hspy.hpp"
 #include "scandiff/io/raw_writer.hpp"
 #include "scandiff/io/source.hpp"
 
@@ -59,6 +61,18 @@ struct EmdFile {
     return *writer;
   }
 };
+
+struct HspyFile {
+  std::unique_ptr<io::HspyWriter> writer;
+  io::HspyWriter& get() {
+    if (!writer) throw InvalidArgument("HyperSpy writer already committed or aborted");
+    return *writer;
+  }
+};
+
+// HDF5 storage of written frames: chunk_frames (0 contiguous, 1 one frame per chunk, N frames of a
+// scan row), compression ("none", "gzip", "lz4", "bitshuffle-lz4", "blosc") and level (0 default).
+io::Hdf5Storage storage_of(std::int64_t chunk_frames, const std::string& compression, int level);
 
 struct RawFile {
   std::unique_ptr<io::RawWriter> writer;

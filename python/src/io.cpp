@@ -12,6 +12,7 @@
 #include "bindings.hpp"
 #include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/hspy.hpp"
 #include "scandiff/io/image_file.hpp"
 #include "scandiff/io/mda.hpp"
 #include "scandiff/io/memory_source.hpp"
@@ -152,6 +153,14 @@ nb::dict read_mda_dict(const std::filesystem::path& path) {
 
 }  // namespace
 
+io::Hdf5Storage storage_of(std::int64_t chunk_frames, const std::string& compression, int level) {
+  io::Hdf5Storage s;
+  s.chunk_frames = chunk_frames;
+  s.compression = io::parse_hdf5_compression(compression, "compression");
+  s.level = level;
+  return s;
+}
+
 void bind_io(nb::module_& m) {
   nb::class_<io::DatasetInfo>(m, "DatasetInfo",
                               "what an analysis sees of a dataset: shape (ry, rx, qy, qx), dtype, calibration")
@@ -205,9 +214,13 @@ void bind_io(nb::module_& m) {
         new (f) EmdFile{std::make_unique<io::EmdWriter>(p)};
       }, nb::arg("path"))
       .def("add_root", [](EmdFile& f, const std::string& root, const Calibration& c) { f.get().add_root(root, c); })
-      .def("add_datacube", [](EmdFile& f, const std::string& root, const std::string& name, const io::DatasetInfo& i) {
-        f.get().add_datacube(root, name, i.shape(), i.dtype, i.calibration);
-      }, "an empty DataCube with the shape, dtype and calibration of `info`, filled by a WriteFrames pass")
+      .def("add_datacube", [](EmdFile& f, const std::string& root, const std::string& name, const io::DatasetInfo& i,
+                              std::int64_t chunk_frames, const std::string& compression, int level) {
+        f.get().add_datacube(root, name, i.shape(), i.dtype, i.calibration, storage_of(chunk_frames, compression, level));
+      }, nb::arg("root"), nb::arg("name"), nb::arg("info"), nb::arg("chunk_frames") = 0, nb::arg("compression") = "none",
+         nb::arg("level") = 0,
+         "an empty DataCube with the shape, dtype and calibration of `info`, filled by a WriteFrames pass; HDF5 "
+         "storage: chunk_frames (0 contiguous, 1 a frame, N frames of a scan row), compression, level")
       .def("add_array", [](EmdFile& f, const std::string& root, const Result& r, std::optional<std::string> cls) {
         f.get().add_array(root, r, cls ? *cls : io::python_class_for(r));
       }, nb::arg("root"), nb::arg("result"), nb::arg("python_class") = nb::none(),
@@ -220,6 +233,26 @@ void bind_io(nb::module_& m) {
         f.writer.reset();
       })
       .def("abort", [](EmdFile& f) { f.writer.reset(); }, "remove the temporary file; nothing appears at the target");
+
+  nb::class_<HspyFile>(m, "HspyWriter",
+                       "a HyperSpy .hspy signal (/Experiments/__unnamed__/data, ePSIC's layout), renamed on commit()")
+      .def("__init__", [](HspyFile* f, const std::filesystem::path& p, const io::DatasetInfo& i,
+                          std::int64_t chunk_frames, const std::string& compression, int level) {
+        new (f) HspyFile{std::make_unique<io::HspyWriter>(p, i, storage_of(chunk_frames, compression, level))};
+      }, nb::arg("path"), nb::arg("layout"), nb::arg("chunk_frames") = 0, nb::arg("compression") = "none",
+           nb::arg("level") = 0)
+      .def("add_original_metadata", [](HspyFile& f, const std::string& name, nb::handle md) {
+        f.get().add_original_metadata(name, from_python(md));
+      })
+      .def("commit", [](HspyFile& f) {
+        f.get().commit();
+        f.writer.reset();
+      })
+      .def("abort", [](HspyFile& f) { f.writer.reset(); });
+  m.def("describe_storage", [](std::int64_t chunk_frames, const std::string& compression, int level,
+                               std::int64_t scan_x) {
+    return storage_of(chunk_frames, compression, level).describe(scan_x);
+  }, nb::arg("chunk_frames"), nb::arg("compression"), nb::arg("level"), nb::arg("scan_x"));
 
   nb::class_<RawFile>(m, "RawWriter", "headerless native-endian frames, renamed onto the target on commit()")
       .def("__init__", [](RawFile* f, const std::filesystem::path& p, const io::DatasetInfo& i) {

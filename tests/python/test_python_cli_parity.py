@@ -164,3 +164,22 @@ def test_nmf_identical_to_cli(cli, sd, tmp_path):
         assert np.array_equal(f["nmf/pca_components/data"][()], p["components"])
         assert np.array_equal(f["nmf/pca_score_1/data"][()], p["scores"][1])
         assert np.array_equal(f["nmf/kmeans_labels/data"][()], k["labels"])
+
+
+def test_convert_hyperspy_compressed_identical_to_cli(cli, sd, tmp_path):
+    cli("simulate", tmp_path / "in.h5", *SIM, "-q")
+    cli("convert", tmp_path / "in.h5", tmp_path / "cli.hspy", "--chunk", "row", "--compression", "gzip", "-q")
+    sd.convert(tmp_path / "in.h5", tmp_path / "py.hspy", chunk="row", compression="gzip", progress=False)
+    with h5py.File(tmp_path / "cli.hspy", "r") as a, h5py.File(tmp_path / "py.hspy", "r") as b:
+        da, db = a["Experiments/__unnamed__/data"], b["Experiments/__unnamed__/data"]
+        assert da.chunks == db.chunks == (1, 10, 64, 64) and db.compression == "gzip"
+        assert np.array_equal(da[()], db[()])
+    with h5py.File(tmp_path / "cli_summary.h5", "r") as a, h5py.File(tmp_path / "py_summary.h5", "r") as b:
+        for node in ("mean_diffraction", "max_diffraction", "total_intensity"):
+            assert np.array_equal(a[f"datacube_root/{node}/data"][()], b[f"datacube_root/{node}/data"][()]), node
+    sd.convert(tmp_path / "in.h5", tmp_path / "py_emd.h5", chunk="frame", compression="gzip", compression_level=6,
+               progress=False)
+    with h5py.File(tmp_path / "py_emd.h5", "r") as f:
+        d = f["datacube_root/datacube/data"]
+        assert d.chunks == (1, 1, 64, 64) and d.compression_opts == 6
+    assert np.array_equal(sd.open(tmp_path / "py_emd.h5").to_numpy(), sd.open(tmp_path / "in.h5").to_numpy())
