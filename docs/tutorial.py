@@ -13,7 +13,8 @@ import numpy as np
 
 import scandiff as sd
 
-out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="scandiff-tutorial-"))
+given = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None  # (Jupyter passes -f ...)
+out = Path(given) if given else Path(tempfile.mkdtemp(prefix="scandiff-tutorial-"))
 out.mkdir(parents=True, exist_ok=True)
 
 # %% 1. A dataset. Simulate a strained crystal with descan and write it as EMD 1.0 (py4DSTEM reads it).
