@@ -20,7 +20,8 @@ from .results import Result, Results
 from .bragg import (BraggDisks, BraggVectors, Lattice, detection_options, find_bragg_disks, find_peaks, probe_kernel,
                     read_bragg_vectors, strain, synthetic_probe, vacuum_probe)
 from .decompose import edx_class_means, kmeans, nmf, nmf_error_scan, pca, read_mda, read_ripple
-from .polar import Polar, calibrate_ellipse, calibrate_pixel_size, polar, polar_transform, read_calibrant
+from .polar import (Polar, calibrate_ellipse, calibrate_pixel_size, detector_mask, polar, polar_transform,
+                    read_calibrant)
 from .xray import (AzimuthalIntegrator, AzimuthalProfiles, IntegrationResult, PoniGeometry, calibrate_xray,
                    electron_geometry, integrate_scan, load_poni, read_image, write_poni)
 from .stem import (CenterOfMass, Origin, OriginCalibration, VirtualDiffraction, VirtualImage, VirtualImages, annulus,
@@ -46,7 +47,7 @@ __all__ = [
     "AzimuthalIntegrator", "AzimuthalProfiles", "IntegrationResult", "PoniGeometry", "calibrate_xray",
     "electron_geometry", "integrate_scan", "load_poni", "read_image", "write_poni",
     # polar transform, FEM, ring calibrations
-    "Polar", "calibrate_ellipse", "calibrate_pixel_size", "polar", "polar_transform", "read_calibrant",
+    "Polar", "calibrate_ellipse", "calibrate_pixel_size", "detector_mask", "polar", "polar_transform", "read_calibrant",
     # Bragg disks and strain
     "BraggDisks", "BraggVectors", "Lattice", "detection_options", "find_bragg_disks", "find_peaks", "probe_kernel",
     "read_bragg_vectors", "strain", "synthetic_probe", "vacuum_probe",

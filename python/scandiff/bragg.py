@@ -175,7 +175,9 @@ def _region_mask(region: Sequence[int], scan_shape: tuple[int, int]) -> np.ndarr
 def strain(source: Any, calibration: _core.Calibration | None = None, g1: tuple[float, float] | None = None,
            g2: tuple[float, float] | None = None, reference_region: tuple[int, int, int, int] | None = None,
            frame_deg: float = 0.0, origin_fit: str = "plane", ellipse: bool = True, min_peaks: int = 5,
-           max_peak_spacing: float = 0.0, **peak_options: Any) -> dict[str, Any]:
+           max_peak_spacing: float = 0.0, lattice_parameter: float | None = None,
+           g1_hkl: tuple[int, int, int] | None = None, g2_hkl: tuple[int, int, int] | None = None,
+           **peak_options: Any) -> dict[str, Any]:
     """``scandiff strain``: strain maps from raw Bragg vectors (a :class:`BraggVectors`, with the
     scan's ``calibration``; a peaks.h5 path; or a dataset, whose disks are detected first with the
     :func:`find_peaks` options). The origin: the calibration's, else the brightest peak per
@@ -184,7 +186,9 @@ def strain(source: Any, calibration: _core.Calibration | None = None, g1: tuple[
     Bragg vector map; the lattice fitted at every position; the reference = the median over
     ``reference_region`` (ry0, ry1, rx0, rx1; default all). Returns Results exx, eyy, exy,
     rotation (rad), g1x, g1y, g2x, g2y, fit_error (pixels), indexed_peaks (float64 (ry, rx), NaN
-    where not fitted), and 'reference' / 'guess' (Lattice), 'calibration'."""
+    where not fitted), and 'reference' / 'guess' (Lattice), 'calibration'. With a cubic
+    ``lattice_parameter`` (A) and the indices ``g1_hkl``, ``g2_hkl`` of g1 and g2 also
+    'reciprocal_pixel_size_inv_A' (1/A per detector pixel)."""
     if isinstance(source, BraggVectors):
         raw, cal, what = source, calibration or _core.Calibration(), "Bragg vectors"
     elif isinstance(source, (str, os.PathLike)) and _core.bragg_vectors_node(os.fspath(source)):
@@ -224,6 +228,12 @@ def strain(source: Any, calibration: _core.Calibration | None = None, g1: tuple[
             "reference": "median of the region" if region is not None else "median of all fitted positions",
             "frame_deg": frame_deg, "min_peaks": min_peaks, "fitted_positions": maps.fitted,
             "scandiff_version": _core.__version__}
+    if lattice_parameter:
+        if g1_hkl is None or g2_hkl is None or len(g1_hkl) != 3 or len(g2_hkl) != 3:
+            raise ValueError("strain: lattice_parameter needs g1_hkl and g2_hkl (h, k, l), the indices of g1 and g2")
+        prov["reciprocal_pixel_size_inv_A"] = _core.reciprocal_pixel_size(
+            ref, _core.cubic_g_inv_A(lattice_parameter, *map(int, g1_hkl)),
+            _core.cubic_g_inv_A(lattice_parameter, *map(int, g2_hkl)))
     axes = [{"name": "ry", "origin": 0.0, "step": 1.0, "units": "pixels"},
             {"name": "rx", "origin": 0.0, "step": 1.0, "units": "pixels"}]
     values = [("exx", s["exx"], ""), ("eyy", s["eyy"], ""), ("exy", s["exy"], ""), ("rotation", s["rotation"], "rad"),
@@ -232,4 +242,6 @@ def strain(source: Any, calibration: _core.Calibration | None = None, g1: tuple[
               ("indexed_peaks", maps.indexed, "peaks")]
     out: dict[str, Any] = {name: Result(name, data, axes, units, prov) for name, data, units in values}
     out.update(reference=ref, guess=guess, calibration=cal, lattice_maps=maps)
+    if "reciprocal_pixel_size_inv_A" in prov:
+        out["reciprocal_pixel_size_inv_A"] = prov["reciprocal_pixel_size_inv_A"]
     return out

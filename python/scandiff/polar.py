@@ -66,6 +66,22 @@ def polar_transform(image: Any, origin: tuple[float, float], ellipse: Any = None
     return _core.polar_transform(np.asarray(image), float(origin[0]), float(origin[1]), e, mask=mask, **options)
 
 
+def detector_mask(dataset: Any = None, mask: Any = None, below: float | None = None, above: float | None = None
+                  ) -> np.ndarray | None:
+    """The detector mask of ``polar`` / ``calibrate ellipse`` / ``pixel-size`` (``--mask``,
+    ``--mask-below``, ``--mask-above``): uint8 (qy, qx), 1 = excluded; ``mask`` a mask image file
+    (non-zero = masked) or array, OR-ed with the thresholds tested on frame 0 of ``dataset`` (e.g.
+    ``below=-0.5`` for Pilatus gaps). None when nothing is masked."""
+    out = None
+    if mask is not None:
+        out = (_core.read_mask(os.fspath(mask)) if isinstance(mask, (str, os.PathLike))
+               else (np.asarray(mask) != 0).astype(np.uint8))
+    if below is not None or above is not None:
+        t = _core.threshold_mask(_open(dataset).frames(0, 1)[0], below, above)
+        out = t if out is None else (out | t)
+    return out
+
+
 def _initial_center(ds: Dataset, cal: _core.Calibration, center: Any) -> tuple[float, float]:
     if center is not None:
         return float(center[0]), float(center[1])

@@ -14,6 +14,7 @@
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/hspy.hpp"
 #include "scandiff/io/image_file.hpp"
+#include "scandiff/io/image_mask.hpp"
 #include "scandiff/io/mda.hpp"
 #include "scandiff/io/memory_source.hpp"
 #include "scandiff/io/open.hpp"
@@ -297,6 +298,12 @@ void bind_io(nb::module_& m) {
     }
     return to_numpy(image);
   }, nb::arg("path"), "a TIFF/EDF/CBF detector image (recognised by content) as (rows, cols), or a stack (n, rows, cols)");
+  m.def("read_mask", [](const std::filesystem::path& p) { return to_numpy(io::read_mask(p)); }, nb::arg("path"),
+        "a mask image file (TIFF/EDF/CBF) as uint8 (qy, qx): 1 where the file is non-zero (masked)");
+  m.def("threshold_mask", [](nb::handle image, std::optional<double> below, std::optional<double> above) {
+    return to_numpy(io::threshold_mask(copy_array(image), below, above));
+  }, nb::arg("image"), nb::arg("below") = nb::none(), nb::arg("above") = nb::none(),
+        "uint8 (qy, qx): 1 where image < below, image > above or NaN (e.g. Pilatus gaps), else 0");
   m.def("read_ripple", [](const std::filesystem::path& p) {
     nb::gil_scoped_release release;
     return io::read_ripple(p);

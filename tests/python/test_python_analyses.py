@@ -83,6 +83,19 @@ def test_polar_transform_of_a_flat_image_and_fem_of_a_flat_scan(sd):
     assert np.allclose(v[np.isfinite(v)], 0.0, atol=1e-20)
 
 
+def test_detector_mask_from_thresholds_and_file(sd, tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    frames = np.ones((1, 2, 8, 9), np.float32)
+    frames[:, :, 2, 3] = -1   # a gap
+    frames[:, :, 5, 5] = 1e6  # a hot pixel
+    file_mask = np.zeros((8, 9), np.uint8)
+    file_mask[0, 0] = 7
+    tifffile.imwrite(tmp_path / "m.tif", file_mask)
+    m = sd.detector_mask(frames, tmp_path / "m.tif", below=-0.5, above=1e5)
+    assert m.dtype == np.uint8 and m.sum() == 3 and m[2, 3] == m[5, 5] == m[0, 0] == 1
+    assert sd.detector_mask() is None
+
+
 def test_calibrate_ellipse_and_pixel_size(sd, tmp_path):
     ratio, angle, pixel_size = 1.04, 20.0, 0.008
     ds = sd.simulate(kind="rings", scan=(2, 2), frame=(256, 256), pixel_size=pixel_size, ellipse=(ratio, angle),
@@ -122,7 +135,11 @@ def test_strain_matches_the_simulator_truth(sd):
     v = r["braggvectors"]
     assert v.scan_shape == (6, 7) and v.total_peaks == r["peak_count"].data.sum()
     assert v.at(2, 3).shape[1] == 3
-    s = sd.strain(v, calibration=ds.calibration, reference_region=(0, 2, 0, 2))
+    s = sd.strain(v, calibration=ds.calibration, reference_region=(0, 2, 0, 2), lattice_parameter=4.08,
+                  g1_hkl=(2, 0, 0), g2_hkl=(0, 2, 0))
+    ref, g = s["reference"], 2 / 4.08  # |g_200| in 1/A
+    expected = (g / np.hypot(ref.g1x, ref.g1y) + g / np.hypot(ref.g2x, ref.g2y)) / 2
+    assert s["reciprocal_pixel_size_inv_A"] == pytest.approx(expected, rel=1e-12)
     truth = sd.ground_truth(ds)
     for name in ("exx", "eyy", "exy"):
         t = truth[name].data
