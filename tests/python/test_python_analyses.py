@@ -200,6 +200,7 @@ def test_read_ripple_round_trip(sd, tmp_path):
     ripple.file_writer(str(tmp_path / "m.rpl"), {"data": data, "axes": axes, "metadata": md, "original_metadata": {}})
     r = sd.read_ripple(tmp_path / "m.rpl")
     assert np.array_equal(r.data, data)
+    assert sd.info(tmp_path / "m.rpl")["shape"] == (4, 5, 16)
     assert r.axes[2]["units"] == "keV" and r.axes[2]["step"] == pytest.approx(0.01)
 
 
@@ -209,6 +210,7 @@ def test_read_mda_scan_294(sd, shared_data):
         pytest.skip(f"{mda} not found")
     f = sd.read_mda(mda)
     assert f["dimensions"] == (34, 27) and f["scan_number"] == 294
+    assert sd.info(mda)["format"] == "APS MDA"
     outer, inner = f["dims"]
     assert outer["positioners"][0]["units"] == "\u00b5m"
     frames = next(d for d in inner["detectors"] if d["name"] == "QMPX3:TIFF1:FileNumber_RBV")
