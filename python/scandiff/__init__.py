@@ -15,7 +15,8 @@ from ._core import (BinQ, BudgetError, Calibration, Cancelled, CropQ, Detector, 
                     IoError, PadQ, RepairPixels, ResampleQ, ScandiffError)
 from .dataset import Dataset, from_numpy, info, make_calibration, open
 from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, run
-from .files import WriteEMD, WriteHspy, WriteRaw, convert, demo, ground_truth, save_results, simulate
+from .files import (WriteEMD, WriteHspy, WriteRaw, convert, demo, ground_truth, read_result, save_results,
+                    simulate)
 from .results import Result, Results
 from .bragg import (BraggDisks, BraggVectors, Lattice, detection_options, find_bragg_disks, find_peaks, probe_kernel,
                     read_bragg_vectors, strain, synthetic_probe, vacuum_probe)
@@ -41,7 +42,7 @@ __all__ = [
     "Result", "Results", "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD",
     "WriteHspy", "WriteRaw", "annulus", "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert",
     "demo", "detector", "dpc", "find_bad_pixels", "from_numpy", "ground_truth", "info",
-    "make_calibration", "map_frames", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
+    "make_calibration", "map_frames", "read_result", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
     "run", "save_results", "simulate", "virtual_diffraction", "virtual_image", "virtual_images",
     # X-ray azimuthal integration
     "AzimuthalIntegrator", "AzimuthalProfiles", "IntegrationResult", "PoniGeometry", "calibrate_xray",

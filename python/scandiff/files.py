@@ -149,6 +149,13 @@ def save_results(path: str | os.PathLike, results: Mapping[str, Any] | Iterable[
     return Path(path)
 
 
+def read_result(path: str | os.PathLike, node: str) -> Result:
+    """An array node of an EMD 1.0 file (e.g. ``'polar_root/azimuthal_mean'`` of the CLI's
+    polar.h5, or any py4DSTEM array) as a :class:`Result`: data, one axis per dimension, units,
+    provenance. Read fully into memory."""
+    return Result._from_core(_core.read_emd_array(os.fspath(path), node))
+
+
 def convert(dataset: Any, out: str | os.PathLike, layout: str = "auto", chunk: Any = None,
             compression: str = "none", compression_level: int = 0, **options: Any) -> dict[str, Result]:
     """``scandiff convert``: the dataset (a path with :func:`open` options, or any dataset) in ONE

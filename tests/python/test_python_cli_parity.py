@@ -154,7 +154,7 @@ def test_nmf_identical_to_cli(cli, sd, tmp_path):
     sd.save_results(tmp_path / "in.h5", [sd.Result("profiles", x, axes, "", {})])
     cli("nmf", tmp_path / "in.h5", "--datapath", "results/profiles", "--out", tmp_path / "o", "-k", 3, "--pca", 2,
         "--kmeans", 2, "--seed", 3, "-q")
-    n = sd.nmf(x, 3, seed=3)
+    n = sd.nmf(sd.read_result(tmp_path / "in.h5", "results/profiles"), 3, seed=3)
     p = sd.pca(x, 2)
     k = sd.kmeans(x, 2, seed=3)
     with h5py.File(tmp_path / "o" / "nmf.h5", "r") as f:
@@ -183,3 +183,24 @@ def test_convert_hyperspy_compressed_identical_to_cli(cli, sd, tmp_path):
         d = f["datacube_root/datacube/data"]
         assert d.chunks == (1, 1, 64, 64) and d.compression_opts == 6
     assert np.array_equal(sd.open(tmp_path / "py_emd.h5").to_numpy(), sd.open(tmp_path / "in.h5").to_numpy())
+
+
+def test_calibrate_ellipse_and_pixel_size_identical_to_cli(cli, sd, tmp_path):
+    import json
+    data = tmp_path / "au.h5"
+    cli("simulate", data, "--kind", "rings", "--scan", "2,2", "--frame", "160,160", "--pixel-size", "0.012",
+        "--ellipse", "1.03,30", "--dose", "20", "-q")
+    r220 = (1 / 1.44186144) / 0.012
+    cli("calibrate", "ellipse", data, "--annulus", f"{r220 - 5},{r220 * 1.03 + 5}", "--out", tmp_path / "e", "-q")
+    e = sd.calibrate_ellipse(data, annulus=(r220 - 5, r220 * 1.03 + 5), progress=False)
+    doc = json.loads((tmp_path / "e" / "ellipse.json").read_text())
+    assert (doc["ellipse"]["a_px"], doc["ellipse"]["b_px"], doc["ellipse"]["theta_rad"]) == e["ellipse"]
+    assert (doc["origin"]["qy_px"], doc["origin"]["qx_px"]) == (e["center_qy_px"], e["center_qx_px"])
+    (tmp_path / "Au.D").write_text("2.35454987\n2.03910000\n1.44186144\n1.22962357\n1.17727493\n1.01955000\n")
+    cli("calibrate", "pixel-size", data, "--calibrant", tmp_path / "Au.D", "--calibration",
+        tmp_path / "e" / "ellipse.json", "--out", tmp_path / "p", "-q")
+    p = sd.calibrate_pixel_size(sd.open(data).with_calibration(e["calibration"]), tmp_path / "Au.D", progress=False)
+    doc = json.loads((tmp_path / "p" / "pixel_size.json").read_text())
+    assert doc["reciprocal_space_pix(1/A)"] == p["inv_A_per_px"]
+    profile = np.loadtxt(tmp_path / "p" / "profile.txt")
+    np.testing.assert_allclose(profile[:, 2], p["profile"][1], rtol=1e-9)  # text: 10 significant digits
