@@ -110,8 +110,8 @@ def find_peaks(dataset: Any, probe: Any = None, probe_region: tuple[int, int, in
     pixels; or ``template=False`` (maxima of the patterns themselves). Then :class:`BraggDisks`
     with the detection ``options`` (and the :func:`run` options). Returns the BraggDisks results
     plus ``probe``, ``kernel`` (arrays, None without a template) and ``probe_radius_px``; with
-    ``out`` also an EMD file as the CLI's (root 'peaks': braggvectors, which py4DSTEM reads,
-    bragg_vector_map, peak_count; without the CLI's probe and kernel nodes)."""
+    ``out`` also the CLI's EMD file (root 'peaks': braggvectors, which py4DSTEM reads,
+    bragg_vector_map, peak_count, probe, kernel)."""
     run_keys = ("threads", "memory", "progress", "block_frames", "label")
     run_opts = {k: options.pop(k) for k in list(options) if k in run_keys}
     ds = _open(dataset)
@@ -133,6 +133,7 @@ def find_peaks(dataset: Any, probe: Any = None, probe_region: tuple[int, int, in
     disks = BraggDisks(k, **options)
     results = dict(run(ds, [disks], **run_opts))
     vectors = results["braggvectors"]
+    detector_axes = results["bragg_vector_map"].axes  # (qy, qx) at one bin per pixel
     if bvm_sampling != 1:
         bvm = results["bragg_vector_map"]
         axes = [dict(a, step=a["step"] / bvm_sampling) for a in bvm.axes]
@@ -146,6 +147,9 @@ def find_peaks(dataset: Any, probe: Any = None, probe_region: tuple[int, int, in
             _core.add_bragg_vectors(w, "peaks", "braggvectors", vectors)
             for name in ("bragg_vector_map", "peak_count"):
                 w.add_array("peaks", results[name]._to_core())
+            if template:
+                w.add_array("peaks", Result("probe", p, detector_axes, "counts", {})._to_core(), "DiffractionSlice")
+                w.add_array("peaks", Result("kernel", k, detector_axes, "", {})._to_core(), "DiffractionSlice")
             w.add_metadata("peaks", "detection", {"probe_radius_px": radius, "total_peaks": vectors.total_peaks,
                                                   "kernel": kernel if template else "none",
                                                   "scandiff_version": _core.__version__})

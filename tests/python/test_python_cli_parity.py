@@ -125,7 +125,7 @@ PEAKS_PY = dict(synthetic=(4, 1), min_peak_spacing=10, edge_boundary=6)
 def test_peaks_identical_to_cli(cli, sd, crystal):
     d = crystal
     cli("peaks", d / "s.h5", "--out", d / "p", *PEAKS, "-q")
-    r = sd.find_peaks(d / "s.h5", **PEAKS_PY, threads=2, progress=False)
+    r = sd.find_peaks(d / "s.h5", **PEAKS_PY, threads=2, progress=False, out=d / "py_peaks.h5")
     ours = r["braggvectors"].arrays()
     theirs = sd.read_bragg_vectors(d / "p" / "peaks.h5").arrays()
     for key in ("qx", "qy", "intensity", "counts"):
@@ -136,6 +136,11 @@ def test_peaks_identical_to_cli(cli, sd, crystal):
         # py4DSTEM's layout: the vectors of position (0, 0), its qx being our qy (the row)
         v00 = f["peaks/braggvectors/_v_uncal/data"][0, 0]
     assert np.array_equal(v00["qx"], r["braggvectors"].at(0, 0)[:, 1])
+    with h5py.File(d / "p" / "peaks.h5", "r") as a, h5py.File(d / "py_peaks.h5", "r") as b:
+        for node in ("bragg_vector_map", "peak_count", "probe", "kernel"):
+            assert np.array_equal(a[f"peaks/{node}/data"][()], b[f"peaks/{node}/data"][()]), node
+        va, vb = a["peaks/braggvectors/_v_uncal/data"][()], b["peaks/braggvectors/_v_uncal/data"][()]
+        assert va.shape == vb.shape and all(np.array_equal(x, y) for x, y in zip(va.ravel(), vb.ravel()))
 
 
 def test_strain_identical_to_cli(cli, sd, crystal):
