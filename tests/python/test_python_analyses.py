@@ -247,7 +247,8 @@ def test_ctrl_c_stops_disk_detection_and_writes_nothing(sd, tmp_path):
     try:
         with pytest.raises(KeyboardInterrupt):
             sd.run(ds, [sd.BraggDisks(kernel, min_peak_spacing=10, edge_boundary=6), sd.WriteEMD(out),
-                        sd.Polar()], threads=2, progress=False)
+                        sd.Polar(), sd.AzimuthalProfiles(sd.electron_geometry(0.0251, (64, 64), k_per_pixel=0.01))],
+                   threads=2, progress=False)
     finally:
         timer.cancel()
     assert list(tmp_path.iterdir()) == []
