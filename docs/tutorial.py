@@ -13,7 +13,8 @@ import numpy as np
 
 import scandiff as sd
 
-out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="scandiff-tutorial-"))
+given = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None  # (Jupyter passes -f ...)
+out = Path(given) if given else Path(tempfile.mkdtemp(prefix="scandiff-tutorial-"))
 out.mkdir(parents=True, exist_ok=True)
 
 # %% 1. A dataset. Simulate a strained crystal with descan and write it as EMD 1.0 (py4DSTEM reads it).
@@ -63,3 +64,27 @@ assert np.array_equal(sd.virtual_image(mem, sd.circle(qc, qc, 7)).data, bf.data)
 sd.save_results(out / "results.h5", results, calibration=ds.calibration, pngs=True)
 sd.convert(ds, out / "converted.h5")
 print("wrote", sorted(p.name for p in out.iterdir()))
+
+# %% 7. Bragg disks and strain, in one more pass: the template from a synthetic probe, peaks at
+# every position (a BraggVectors object: .at(ry, rx) -> (n, 3) array of qx, qy, intensity), then
+# the lattice fit and strain maps against the median lattice (exx, eyy, exy; rotation in rad).
+kernel, probe_radius = sd.probe_kernel(sd.synthetic_probe(4, 1, ds.frame_shape))
+peaks = sd.run(calibrated, [sd.BraggDisks(kernel, min_peak_spacing=10, edge_boundary=6)])
+vectors = peaks["braggvectors"]
+print("peaks:", vectors.total_peaks, "at (0, 0):", vectors.at(0, 0)[:3].round(2).tolist())
+strain = sd.strain(vectors, calibration=calibrated.calibration)
+print("exx range", np.nanmin(strain["exx"].data), np.nanmax(strain["exx"].data))
+
+# %% 8. Polar transform and FEM statistics; NMF of the azimuthal profiles (positions x radius).
+fem = sd.polar(calibrated, qstep_px=1, n_annular=90)
+print("radial_var_norm (FEM V(k))", fem["radial_var_norm"].shape, fem["radial_var_norm"].axes[0]["units"])
+factors = sd.nmf(np.nan_to_num(fem["azimuthal_mean"].data), components=2)
+print("NMF maps", factors["maps"].shape, "error", round(factors["reconstruction_error"], 3))
+
+# %% 9. X-ray style azimuthal integration (pyFAI's keywords) of an image, and of every frame in run().
+geometry = sd.electron_geometry(0.0251, center=(qc, qc), pixel_size_m=55e-6, camera_length_m=0.25)
+ai = sd.AzimuthalIntegrator(geometry)
+q, intensity = ai.integrate1d(results["mean_diffraction"].data, 100, unit="q_A^-1")
+ai.integrate1d(frame, 100, unit="q_A^-1", filename=out / "frame.xy")   # pyFAI-style text, as the CLI
+profiles = sd.run(ds, [sd.AzimuthalProfiles(ai, npt=100, unit="q_A^-1")])["azimuthal_profiles"]
+print("profiles", profiles.shape, "q from", round(q[0], 4), "to", round(q[-1], 4), "1/A")

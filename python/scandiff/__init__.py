@@ -15,8 +15,16 @@ from ._core import (BinQ, BudgetError, Calibration, Cancelled, CropQ, Detector, 
                     IoError, PadQ, RepairPixels, ResampleQ, ScandiffError)
 from .dataset import Dataset, from_numpy, info, make_calibration, open
 from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, run
-from .files import WriteEMD, WriteRaw, convert, demo, ground_truth, save_results, simulate
+from .files import (WriteEMD, WriteHspy, WriteRaw, convert, demo, ground_truth, read_result, save_results,
+                    simulate)
 from .results import Result, Results
+from .bragg import (BraggDisks, BraggVectors, Lattice, detection_options, find_bragg_disks, find_peaks, probe_kernel,
+                    read_bragg_vectors, strain, synthetic_probe, vacuum_probe)
+from .decompose import edx_class_means, kmeans, nmf, nmf_error_scan, pca, read_mda, read_ripple
+from .polar import (Polar, calibrate_ellipse, calibrate_pixel_size, detector_mask, polar, polar_transform,
+                    read_calibrant)
+from .xray import (AzimuthalIntegrator, AzimuthalProfiles, IntegrationResult, PoniGeometry, calibrate_xray,
+                   electron_geometry, integrate_scan, load_poni, read_image, write_poni)
 from .stem import (CenterOfMass, Origin, OriginCalibration, VirtualDiffraction, VirtualImage, VirtualImages, annulus,
                    calibrate_origin, calibrate_probe, center_of_mass, circle, detector, dpc, find_bad_pixels,
                    median_diffraction, point, rectangle, virtual_diffraction, virtual_image, virtual_images)
@@ -32,8 +40,18 @@ __all__ = [
     "Analysis", "BlockReduce", "BudgetError", "Calibration", "Cancelled", "CenterOfMass", "Dataset",
     "Detector", "FormatError", "FrameMap", "InvalidArgument", "IoError", "Origin", "OriginCalibration",
     "Result", "Results", "ScandiffError", "VirtualDiffraction", "VirtualImage", "VirtualImages", "WriteEMD",
-    "WriteRaw", "annulus", "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert",
+    "WriteHspy", "WriteRaw", "annulus", "calibrate_origin", "calibrate_probe", "center_of_mass", "circle", "convert",
     "demo", "detector", "dpc", "find_bad_pixels", "from_numpy", "ground_truth", "info",
-    "make_calibration", "map_frames", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
+    "make_calibration", "map_frames", "read_result", "median_diffraction", "open", "point", "rectangle", "reduce_blocks",
     "run", "save_results", "simulate", "virtual_diffraction", "virtual_image", "virtual_images",
+    # X-ray azimuthal integration
+    "AzimuthalIntegrator", "AzimuthalProfiles", "IntegrationResult", "PoniGeometry", "calibrate_xray",
+    "electron_geometry", "integrate_scan", "load_poni", "read_image", "write_poni",
+    # polar transform, FEM, ring calibrations
+    "Polar", "calibrate_ellipse", "calibrate_pixel_size", "detector_mask", "polar", "polar_transform", "read_calibrant",
+    # Bragg disks and strain
+    "BraggDisks", "BraggVectors", "Lattice", "detection_options", "find_bragg_disks", "find_peaks", "probe_kernel",
+    "read_bragg_vectors", "strain", "synthetic_probe", "vacuum_probe",
+    # factorisations and spectrum/scan readers
+    "edx_class_means", "kmeans", "nmf", "nmf_error_scan", "pca", "read_mda", "read_ripple",
 ]

@@ -186,7 +186,16 @@ def from_numpy(array: Any, scan_shape: tuple[int, int] | None = None, calibratio
 
 def info(source: Any, **options: Any) -> dict[str, Any]:
     """What ``scandiff info`` prints, as a dict: shape (ry, rx, qy, qx), dtype, frames, bytes,
-    calibration (with units) and metadata. Reads the header only."""
+    calibration (with units) and metadata. Reads the header only. APS .mda scan records give
+    :func:`scandiff.read_mda`'s dict, Ripple .rpl spectrum images their shape (ry, rx, channels),
+    axes and header (as ``scandiff info`` describes them too)."""
+    if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".mda"):
+        return {"format": "APS MDA", **_core.read_mda(os.fspath(source))}
+    if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".rpl"):
+        r = _core.read_ripple(os.fspath(source))
+        return {"path": os.fspath(source), "format": "Ripple", "shape": r.data.shape,
+                "axes": [(a.name, a.origin, a.step, a.units) for a in r.axes], "dtype": r.data.dtype.name,
+                "units": r.units, "header": r.provenance.get("ripple", {})}
     ds = open(source, **options)
     sy, sx, qy, qx = ds.shape
     return {"path": ds.path, "format": ds.format, "shape": ds.shape, "axes": ("ry", "rx", "qy", "qx"),

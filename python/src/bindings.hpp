@@ -20,6 +20,8 @@
 #include "scandiff/engine/run.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/hdf5_storage.hpp"
+#include "scandiff/io/hspy.hpp"
 #include "scandiff/io/raw_writer.hpp"
 #include "scandiff/io/source.hpp"
 
@@ -60,6 +62,18 @@ struct EmdFile {
   }
 };
 
+struct HspyFile {
+  std::unique_ptr<io::HspyWriter> writer;
+  io::HspyWriter& get() {
+    if (!writer) throw InvalidArgument("HyperSpy writer already committed or aborted");
+    return *writer;
+  }
+};
+
+// HDF5 storage of written frames: chunk_frames (0 contiguous, 1 one frame per chunk, N frames of a
+// scan row), compression ("none", "gzip", "lz4", "bitshuffle-lz4", "blosc") and level (0 default).
+io::Hdf5Storage storage_of(std::int64_t chunk_frames, const std::string& compression, int level);
+
 struct RawFile {
   std::unique_ptr<io::RawWriter> writer;
   io::RawWriter& get() {
@@ -92,5 +106,9 @@ void bind_io(nb::module_& m);
 void bind_engine(nb::module_& m);
 void bind_sim(nb::module_& m);
 void bind_stem(nb::module_& m);
+void bind_polar(nb::module_& m);
+void bind_bragg(nb::module_& m);
+void bind_xray(nb::module_& m);
+void bind_analysis(nb::module_& m);
 
 }  // namespace scandiff::python

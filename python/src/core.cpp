@@ -1,6 +1,7 @@
 // Bindings of scandiff/core: errors, calibration, results, logging, version.
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"

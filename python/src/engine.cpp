@@ -50,6 +50,7 @@ class ForwardSink : public io::FrameSink {
   void write_frames(std::int64_t first, std::int64_t count, const std::byte* data) override {
     to_.write_frames(first, count, data);
   }
+  bool concurrent() const override { return to_.concurrent(); }
 
  private:
   io::FrameSink& to_;
@@ -162,6 +163,9 @@ void bind_engine(nb::module_& m) {
         return std::make_unique<WriteFramesTo>(std::make_unique<io::EmdDataCubeSink>(file.get(), root, name));
       }, nb::arg("writer"), nb::arg("root") = "datacube_root", nb::arg("name") = "datacube", nb::keep_alive<0, 1>(),
          "into the DataCube root/name of an EmdWriter (created with add_datacube)")
+      .def_static("hspy", [](HspyFile& file) {
+        return std::make_unique<WriteFramesTo>(std::make_unique<ForwardSink>(file.get()));
+      }, nb::arg("writer"), nb::keep_alive<0, 1>(), "into a HyperSpy writer")
       .def_static("raw", [](RawFile& file) {
         return std::make_unique<WriteFramesTo>(std::make_unique<ForwardSink>(file.get()));
       }, nb::arg("writer"), nb::keep_alive<0, 1>(), "into a RawWriter");

@@ -12,11 +12,16 @@
 #include "bindings.hpp"
 #include "scandiff/io/calibrated_source.hpp"
 #include "scandiff/io/emd.hpp"
+#include "scandiff/io/hspy.hpp"
+#include "scandiff/io/image_file.hpp"
+#include "scandiff/io/image_mask.hpp"
+#include "scandiff/io/mda.hpp"
 #include "scandiff/io/memory_source.hpp"
 #include "scandiff/io/open.hpp"
 #include "scandiff/io/png.hpp"
 #include "scandiff/io/raw_writer.hpp"
 #include "scandiff/io/result_files.hpp"
+#include "scandiff/io/ripple.hpp"
 #include "scandiff/io/scan_bin.hpp"
 #include "scandiff/io/scan_subset.hpp"
 
@@ -83,7 +88,79 @@ Result make_result(std::string name, nb::handle data, std::vector<std::tuple<std
   return r;
 }
 
+// An MDA file as nested dicts and lists; arrays (acquired points of dimension 0, requested points
+// of the inner dimensions) as numpy.
+nb::dict read_mda_dict(const std::filesystem::path& path) {
+  io::MdaFile f;
+  {
+    nb::gil_scoped_release release;
+    f = io::read_mda(path);
+  }
+  nb::list dims;
+  for (const io::MdaDimension& d : f.dims) {
+    nb::list positioners, detectors;
+    for (std::size_t i = 0; i < d.positioners.size(); ++i) {
+      const io::MdaPositioner& p = d.positioners[i];
+      nb::dict e;
+      e["number"] = p.number;
+      e["name"] = p.name;
+      e["description"] = p.description;
+      e["units"] = p.units;
+      e["readback_name"] = p.readback_name;
+      e["readback_units"] = p.readback_units;
+      e["step_mode"] = p.step_mode;
+      e["data"] = to_numpy(d.positions[i]);
+      positioners.append(e);
+    }
+    for (std::size_t i = 0; i < d.detectors.size(); ++i) {
+      const io::MdaDetector& det = d.detectors[i];
+      nb::dict e;
+      e["number"] = det.number;
+      e["name"] = det.name;
+      e["description"] = det.description;
+      e["units"] = det.units;
+      e["data"] = to_numpy(d.values[i]);
+      detectors.append(e);
+    }
+    nb::dict dim;
+    dim["scan_name"] = d.scan_name;
+    dim["time"] = d.time;
+    dim["requested_points"] = d.requested_points;
+    dim["acquired_points"] = d.acquired_points;
+    dim["shape"] = nb::tuple(nb::cast(d.shape));
+    dim["positioners"] = positioners;
+    dim["detectors"] = detectors;
+    dims.append(dim);
+  }
+  nb::list extra;
+  for (const io::MdaExtraPv& pv : f.extra_pvs) {
+    nb::dict e;
+    e["name"] = pv.name;
+    e["description"] = pv.description;
+    e["units"] = pv.units;
+    e["value"] = pv.value;
+    extra.append(e);
+  }
+  nb::dict out;
+  out["path"] = f.path.string();
+  out["version"] = f.version;
+  out["scan_number"] = f.scan_number;
+  out["dimensions"] = nb::tuple(nb::cast(f.dimensions));
+  out["regular"] = f.regular;
+  out["dims"] = dims;
+  out["extra_pvs"] = extra;
+  return out;
+}
+
 }  // namespace
+
+io::Hdf5Storage storage_of(std::int64_t chunk_frames, const std::string& compression, int level) {
+  io::Hdf5Storage s;
+  s.chunk_frames = chunk_frames;
+  s.compression = io::parse_hdf5_compression(compression, "compression");
+  s.level = level;
+  return s;
+}
 
 void bind_io(nb::module_& m) {
   nb::class_<io::DatasetInfo>(m, "DatasetInfo",
@@ -138,9 +215,13 @@ void bind_io(nb::module_& m) {
         new (f) EmdFile{std::make_unique<io::EmdWriter>(p)};
       }, nb::arg("path"))
       .def("add_root", [](EmdFile& f, const std::string& root, const Calibration& c) { f.get().add_root(root, c); })
-      .def("add_datacube", [](EmdFile& f, const std::string& root, const std::string& name, const io::DatasetInfo& i) {
-        f.get().add_datacube(root, name, i.shape(), i.dtype, i.calibration);
-      }, "an empty DataCube with the shape, dtype and calibration of `info`, filled by a WriteFrames pass")
+      .def("add_datacube", [](EmdFile& f, const std::string& root, const std::string& name, const io::DatasetInfo& i,
+                              std::int64_t chunk_frames, const std::string& compression, int level) {
+        f.get().add_datacube(root, name, i.shape(), i.dtype, i.calibration, storage_of(chunk_frames, compression, level));
+      }, nb::arg("root"), nb::arg("name"), nb::arg("info"), nb::arg("chunk_frames") = 0, nb::arg("compression") = "none",
+         nb::arg("level") = 0,
+         "an empty DataCube with the shape, dtype and calibration of `info`, filled by a WriteFrames pass; HDF5 "
+         "storage: chunk_frames (0 contiguous, 1 a frame, N frames of a scan row), compression, level")
       .def("add_array", [](EmdFile& f, const std::string& root, const Result& r, std::optional<std::string> cls) {
         f.get().add_array(root, r, cls ? *cls : io::python_class_for(r));
       }, nb::arg("root"), nb::arg("result"), nb::arg("python_class") = nb::none(),
@@ -153,6 +234,26 @@ void bind_io(nb::module_& m) {
         f.writer.reset();
       })
       .def("abort", [](EmdFile& f) { f.writer.reset(); }, "remove the temporary file; nothing appears at the target");
+
+  nb::class_<HspyFile>(m, "HspyWriter",
+                       "a HyperSpy .hspy signal (/Experiments/__unnamed__/data, ePSIC's layout), renamed on commit()")
+      .def("__init__", [](HspyFile* f, const std::filesystem::path& p, const io::DatasetInfo& i,
+                          std::int64_t chunk_frames, const std::string& compression, int level) {
+        new (f) HspyFile{std::make_unique<io::HspyWriter>(p, i, storage_of(chunk_frames, compression, level))};
+      }, nb::arg("path"), nb::arg("layout"), nb::arg("chunk_frames") = 0, nb::arg("compression") = "none",
+           nb::arg("level") = 0)
+      .def("add_original_metadata", [](HspyFile& f, const std::string& name, nb::handle md) {
+        f.get().add_original_metadata(name, from_python(md));
+      })
+      .def("commit", [](HspyFile& f) {
+        f.get().commit();
+        f.writer.reset();
+      })
+      .def("abort", [](HspyFile& f) { f.writer.reset(); });
+  m.def("describe_storage", [](std::int64_t chunk_frames, const std::string& compression, int level,
+                               std::int64_t scan_x) {
+    return storage_of(chunk_frames, compression, level).describe(scan_x);
+  }, nb::arg("chunk_frames"), nb::arg("compression"), nb::arg("level"), nb::arg("scan_x"));
 
   nb::class_<RawFile>(m, "RawWriter", "headerless native-endian frames, renamed onto the target on commit()")
       .def("__init__", [](RawFile* f, const std::filesystem::path& p, const io::DatasetInfo& i) {
@@ -170,6 +271,8 @@ void bind_io(nb::module_& m) {
     nb::gil_scoped_release release;
     return io::read_emd_array(p, node);
   }, nb::arg("path"), nb::arg("node"));
+  m.def("read_emd_calibration", &io::read_emd_calibration, nb::arg("path"), nb::arg("root"),
+        "the calibration of an EMD root (py4DSTEM's metadatabundle/calibration)");
   m.def("write_png", [](const std::filesystem::path& p, nb::handle image, const std::string& colormap, bool log) {
     io::PngOptions o;
     o.colormap = colormap;
@@ -187,6 +290,26 @@ void bind_io(nb::module_& m) {
   m.def("write_result_pngs", &io::write_result_pngs, nb::arg("folder"), nb::arg("results"), nb::arg("colormap") = "gray",
         "FOLDER/<name>.png for every 2D result (diffraction patterns: log stretch, inferno)");
   m.def("read_png", [](const std::filesystem::path& p) { return to_numpy(io::read_png(p)); });
+  m.def("read_image", [](const std::filesystem::path& p) {
+    Array image;
+    {
+      nb::gil_scoped_release release;
+      image = io::read_image(p);
+    }
+    return to_numpy(image);
+  }, nb::arg("path"), "a TIFF/EDF/CBF detector image (recognised by content) as (rows, cols), or a stack (n, rows, cols)");
+  m.def("read_mask", [](const std::filesystem::path& p) { return to_numpy(io::read_mask(p)); }, nb::arg("path"),
+        "a mask image file (TIFF/EDF/CBF) as uint8 (qy, qx): 1 where the file is non-zero (masked)");
+  m.def("threshold_mask", [](nb::handle image, std::optional<double> below, std::optional<double> above) {
+    return to_numpy(io::threshold_mask(copy_array(image), below, above));
+  }, nb::arg("image"), nb::arg("below") = nb::none(), nb::arg("above") = nb::none(),
+        "uint8 (qy, qx): 1 where image < below, image > above or NaN (e.g. Pilatus gaps), else 0");
+  m.def("read_ripple", [](const std::filesystem::path& p) {
+    nb::gil_scoped_release release;
+    return io::read_ripple(p);
+  }, nb::arg("path"), "a Ripple .rpl/.raw spectrum image as a Result (ry, rx, channels) with its energy axis");
+  m.def("read_mda", &read_mda_dict, nb::arg("path"),
+        "an APS .mda scan: per dimension (outermost first) its positioners and detectors with their arrays");
 }
 
 }  // namespace scandiff::python

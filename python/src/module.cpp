@@ -9,4 +9,8 @@ NB_MODULE(_core, m) {
   scandiff::python::bind_engine(m);
   scandiff::python::bind_sim(m);
   scandiff::python::bind_stem(m);
+  scandiff::python::bind_polar(m);
+  scandiff::python::bind_bragg(m);
+  scandiff::python::bind_xray(m);
+  scandiff::python::bind_analysis(m);
 }
