@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "array_file.hpp"
 #include "commands.hpp"
 #include "output_folder.hpp"
 #include "diffraction_pass.hpp"
@@ -39,8 +38,7 @@ void calibrate_ellipse(const EllipseArgs& a, const GlobalOptions& global) {
   create_output_folder(a.out);
   auto source = a.input.open();
   const io::DatasetInfo& info = source->info();
-  Calibration cal = info.calibration;
-  if (!a.origin.empty()) apply_origin_option(a.origin, cal);
+  Calibration cal = calibration_with_options(info, "", a.origin);
   const Array mask = detector_mask(*source, a.mask, a.mask_below, a.mask_above);
   stem::VirtualDiffraction vd = diffraction_pass(*source, global, "ellipse");
 
@@ -58,11 +56,7 @@ void calibrate_ellipse(const EllipseArgs& a, const GlobalOptions& global) {
     o.center_qx_px = (static_cast<double>(info.frame_x) - 1) / 2;
   }
   const stem::EllipseFitResult fit = stem::fit_ellipse_ring(vd.mean(), o, mask.empty() ? nullptr : &mask);
-  cal.ellipse = fit.ellipse;
-  cal.origin_qy_px = fit.center_qy_px;
-  cal.origin_qx_px = fit.center_qx_px;
-  cal.origin_qy_map = Array();
-  cal.origin_qx_map = Array();
+  adopt_ellipse_fit(fit, cal);
 
   const Metadata summary{{"input", info.path},
                          {"annulus_px", {o.r_inner_px, o.r_outer_px}},

@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "array_file.hpp"
 #include "commands.hpp"
 #include "output_folder.hpp"
 #include "diffraction_pass.hpp"
@@ -42,9 +41,7 @@ void calibrate_pixel_size(const PixelSizeArgs& a, const GlobalOptions& global) {
   create_output_folder(a.out);
   auto source = a.input.open();
   const io::DatasetInfo& info = source->info();
-  Calibration cal = info.calibration;
-  if (!a.calibration.empty()) apply_polar_calibration_file(a.calibration, cal);
-  if (!a.origin.empty()) apply_origin_option(a.origin, cal);
+  Calibration cal = calibration_with_options(info, a.calibration, a.origin);
   if (!a.ellipse.empty()) cal.ellipse = parse_ellipse_option(a.ellipse);
   if (!cal.origin_qy_px || !cal.origin_qx_px) {
     cal.origin_qy_px = (static_cast<double>(info.frame_y) - 1) / 2;
@@ -62,12 +59,10 @@ void calibrate_pixel_size(const PixelSizeArgs& a, const GlobalOptions& global) {
     eo.center_qy_px = *cal.origin_qy_px;
     eo.center_qx_px = *cal.origin_qx_px;
     const auto fit = stem::fit_ellipse_ring(mean, eo, mask.empty() ? nullptr : &mask);
-    cal.ellipse = fit.ellipse;
-    cal.origin_qy_px = fit.center_qy_px;
-    cal.origin_qx_px = fit.center_qx_px;
+    adopt_ellipse_fit(fit, cal);
     ellipse_fit = {{"annulus_px", a.annulus}, {"pixels", fit.pixels}, {"rms_radial_px", fit.rms_radial_px}};
   }
-  cal.origin_qy_map = Array();
+  cal.origin_qy_map = Array();  // the mean pattern has one origin
   cal.origin_qx_map = Array();
 
   // The ellipse-corrected azimuthal mean profile of the mean pattern (1-pixel radial bins).

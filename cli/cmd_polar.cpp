@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "array_file.hpp"
 #include "scandiff/io/calibrated_source.hpp"
 #include "commands.hpp"
 #include "output_folder.hpp"
@@ -53,9 +52,7 @@ void write_profiles_png(const fs::path& path, const Array& profiles) {
 void run_polar(const PolarArgs& a, const GlobalOptions& global) {
   create_output_folder(a.out);
   auto source = a.input.open();
-  Calibration cal = source->info().calibration;
-  if (!a.calibration.empty()) apply_polar_calibration_file(a.calibration, cal);
-  if (!a.origin.empty()) apply_origin_option(a.origin, cal);
+  Calibration cal = calibration_with_options(source->info(), a.calibration, a.origin);
   io::CalibratedSource calibrated(std::move(source), cal);
 
   stem::PolarStatistics::Options o;

@@ -1,5 +1,7 @@
 #include "polar_calibration.hpp"
 
+#include "array_file.hpp"
+
 #include <cmath>
 #include <fstream>
 #include <numbers>
@@ -134,6 +136,22 @@ Array detector_mask(io::Source& source, const std::string& mask_file, const std:
       io::merge_mask(mask, t);
   }
   return mask;
+}
+
+Calibration calibration_with_options(const io::DatasetInfo& info, const std::string& calibration_file,
+                                     const std::string& origin) {
+  Calibration cal = info.calibration;
+  if (!calibration_file.empty()) apply_polar_calibration_file(calibration_file, cal);
+  if (!origin.empty()) apply_origin_option(origin, cal);
+  return cal;
+}
+
+void adopt_ellipse_fit(const stem::EllipseFitResult& fit, Calibration& cal) {
+  cal.ellipse = fit.ellipse;
+  cal.origin_qy_px = fit.center_qy_px;
+  cal.origin_qx_px = fit.center_qx_px;
+  cal.origin_qy_map = Array();
+  cal.origin_qx_map = Array();
 }
 
 }  // namespace scandiff::cli

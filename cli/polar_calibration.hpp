@@ -16,6 +16,7 @@
 #include "scandiff/core/calibration.hpp"
 #include "scandiff/core/metadata.hpp"
 #include "scandiff/io/source.hpp"
+#include "scandiff/stem/ellipse_fit.hpp"
 
 namespace scandiff::cli {
 
@@ -26,6 +27,15 @@ void write_json_file(const std::filesystem::path& path, const Metadata& doc);
 // Applies a calibration JSON file to `cal`: ellipse, origin (global) and pixel size, whichever
 // it holds. Throws IoError/FormatError naming the file.
 void apply_polar_calibration_file(const std::filesystem::path& path, Calibration& cal);
+
+// The calibration of `info` with --calibration FILE (when not empty, see above) and then
+// --origin (cli/array_file.hpp) applied, in that order.
+Calibration calibration_with_options(const io::DatasetInfo& info, const std::string& calibration_file,
+                                     const std::string& origin);
+
+// Takes a ring fit's ellipse and centre as the calibration's ellipse and global origin (dropping
+// any per-position origin maps: the fit describes the mean pattern).
+void adopt_ellipse_fit(const stem::EllipseFitResult& fit, Calibration& cal);
 
 // --ellipse A,B,THETA_DEG (pixels, degrees from +qx toward +qy). Throws InvalidArgument.
 Ellipse parse_ellipse_option(const std::vector<double>& values);

@@ -203,7 +203,14 @@ std::optional<std::string> read_string_attr(hid_t obj, const std::string& name) 
   return values->front();
 }
 
-std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name) {
+namespace {
+// An attribute holding one value (scalar or one-element array), opened with its type and class.
+struct SingleValueAttr {
+  Handle attr, type;
+  H5T_class_t cls;
+};
+
+std::optional<SingleValueAttr> open_single_value_attr(hid_t obj, const std::string& name) {
   if (!has_attr(obj, name)) return std::nullopt;
   Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
   if (!attr) return std::nullopt;
@@ -211,6 +218,15 @@ std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name) {
   Handle space(H5Aget_space(attr.get()));
   if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
   const H5T_class_t cls = H5Tget_class(type.get());
+  return SingleValueAttr{std::move(attr), std::move(type), cls};
+}
+}  // namespace
+
+std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name) {
+  auto single = open_single_value_attr(obj, name);
+  if (!single) return std::nullopt;
+  const Handle& attr = single->attr;
+  const H5T_class_t cls = single->cls;
   if (cls == H5T_INTEGER) {
     std::int64_t v = 0;
     if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return std::nullopt;
@@ -226,13 +242,10 @@ std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name) {
 }
 
 std::optional<double> read_double_attr(hid_t obj, const std::string& name) {
-  if (!has_attr(obj, name)) return std::nullopt;
-  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
-  if (!attr) return std::nullopt;
-  Handle type(H5Aget_type(attr.get()));
-  Handle space(H5Aget_space(attr.get()));
-  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
-  const H5T_class_t cls = H5Tget_class(type.get());
+  auto single = open_single_value_attr(obj, name);
+  if (!single) return std::nullopt;
+  const Handle& attr = single->attr;
+  const H5T_class_t cls = single->cls;
   double v = 0;
   if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) {
     H5Eclear2(H5E_DEFAULT);
@@ -242,18 +255,15 @@ std::optional<double> read_double_attr(hid_t obj, const std::string& name) {
 }
 
 std::optional<bool> read_bool_attr(hid_t obj, const std::string& name) {
-  if (!has_attr(obj, name)) return std::nullopt;
-  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
-  if (!attr) return std::nullopt;
-  Handle type(H5Aget_type(attr.get()));
-  Handle space(H5Aget_space(attr.get()));
-  if (!type || !space || H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
-  const H5T_class_t cls = H5Tget_class(type.get());
+  auto single = open_single_value_attr(obj, name);
+  if (!single) return std::nullopt;
+  const Handle& attr = single->attr;
+  const H5T_class_t cls = single->cls;
   std::int64_t v = 0;
   if (cls == H5T_ENUM) {  // h5py's bool: read the stored integer as is; zero in any byte order is all zero bytes
-    const std::size_t size = H5Tget_size(type.get());
+    const std::size_t size = H5Tget_size(single->type.get());
     unsigned char raw[8] = {};
-    if (size == 0 || size > sizeof raw || H5Aread(attr.get(), type.get(), raw) < 0) {
+    if (size == 0 || size > sizeof raw || H5Aread(attr.get(), single->type.get(), raw) < 0) {
       H5Eclear2(H5E_DEFAULT);
       return std::nullopt;
     }

@@ -55,14 +55,19 @@ void on_tiff_error(const char* module, const char* fmt, va_list ap) {
   }
 }
 
+// Tags libtiff does not know (detector vendors' private tags, e.g. Pilatus/Dectris 0x9000-0x9010)
+// and text tags with embedded NUL bytes (Pilatus ImageDescription, Model, DateTime) do not
+// matter to the pixels: they are logged at debug level, other warnings at warning level.
 void on_tiff_warning(const char* module, const char* fmt, va_list ap) {
   try {
-    if (!log_enabled(LogLevel::warning)) return;
+    if (!log_enabled(LogLevel::debug)) return;
     std::string msg = format_va(fmt, ap);
-    if (t_file)
-      log_warning("{}: libtiff {}: {}", *t_file, module ? module : "", msg);
-    else
-      log_warning("libtiff {}: {}", module ? module : "", msg);
+    const bool harmless = msg.find("Unknown field with tag") != std::string::npos ||
+                          msg.find("contains null byte in value") != std::string::npos;
+    const LogLevel level = harmless ? LogLevel::debug : LogLevel::warning;
+    if (!log_enabled(level)) return;
+    const std::string where = t_file ? *t_file + ": " : std::string();
+    log_message(level, fmt::format("{}libtiff {}: {}", where, module ? module : "", msg));
   } catch (...) {
   }
 }
