@@ -9,8 +9,8 @@
 // Unlike the 1-D rule, every window reads the original frame (not the values already replaced),
 // so the result does not depend on the order pixels are visited. Integer dtypes get the median
 // rounded half away from zero. Frame shape and dtype are unchanged.
-// Cost: a pixel can only change when I > min(W) + height or I < max(W) − height; only those pixels
-// compute a median.
+// Cost: a pixel can only change when I > min(W) + height or I < max(W) − height (min and max by
+// separable passes); only those pixels compute a median. Scratch: two frames per block in flight.
 #pragma once
 
 #include <cstdint>
