@@ -71,7 +71,8 @@ void register_sxdm_roi(CLI::App& sxdm, const GlobalOptions& global) {
   cmd->add_option("--box", o->boxes,
                   "detector box x0,y0,x1,y1 (columns x0..x1-1, rows y0..y1-1); repeat for more boxes, named roi_0, "
                   "roi_1, ... in order")
-      ->required();
+      ->required()
+      ->allow_extra_args(false);  // one box per --box, so FILE may follow
   cmd->callback([o, &global] { run_roi(*o, global); });
 }
 
