@@ -31,6 +31,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "scandiff/engine/analysis.hpp"
