@@ -70,6 +70,9 @@ bench: build python
 	$(BUILD)/bench_stem_imaging
 	$(PYTHON) bench/compare_py4dstem_polar.py --build $(BUILD)
 	$(PYTHON) bench/compare_imaging.py --build $(BUILD)
+	$(BUILD)/bench_sxdm --gib 2 --memory-mib 1024
+	$(BUILD)/bench_sxdm --roi-scaling
+	$(PYTHON) bench/compare_sxdm_numpy.py --build $(BUILD)
 	$(PYTHON) bench/compare_py4dstem_bragg.py --build $(BUILD)
 	$(PYTHON) bench/python_api.py
 	$(PYTHON) bench/compare_rsciio_convert.py --build $(BUILD)

@@ -1,6 +1,7 @@
-// scandiff simulate OUT: a synthetic 4D-STEM scan with exact ground truth — a strained
-// crystal (Bragg disks with descan, ellipse, amorphous ring) or polycrystalline rings —
-// written as EMD 1.0 (.h5) or raw binary (.raw), plus OUT_truth.h5 and OUT_truth.json.
+// scandiff simulate OUT: a synthetic scan with exact ground truth — a strained 4D-STEM crystal
+// (Bragg disks with descan, ellipse, amorphous ring), polycrystalline rings, or an SXDM Bragg peak
+// moving over the scan (with hot pixels) — written as EMD 1.0 (.h5) or raw binary (.raw), plus
+// OUT_truth.h5 and OUT_truth.json.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -22,9 +23,10 @@ struct SimulateOptions : sim::ScanPreset {
 
 void register_simulate(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<SimulateOptions>();
-  auto* cmd = app.add_subcommand("simulate", "write a synthetic 4D-STEM scan with its ground truth");
+  auto* cmd = app.add_subcommand("simulate", "write a synthetic 4D-STEM or SXDM scan with its ground truth");
   cmd->add_option("out", o->out, "output file: .h5/.emd (EMD 1.0) or .raw (headerless binary)")->required();
-  cmd->add_option("--kind", o->kind, "crystal (strained Bragg-disk lattice) or rings (gold powder rings)")
+  cmd->add_option("--kind", o->kind, "crystal (strained Bragg-disk lattice), rings (gold powder rings) or sxdm (one X-ray Bragg peak moving over "
+                  "the scan, hot pixels)")
       ->capture_default_str();
   cmd->add_option("--scan", o->scan, "scan shape Y,X")->delimiter(',')->expected(2)->capture_default_str();
   cmd->add_option("--frame", o->frame, "detector shape Y,X")->delimiter(',')->expected(2)->capture_default_str();

@@ -8,6 +8,7 @@
 #include "scandiff/core/error.hpp"
 #include "scandiff/sim/crystal_scan.hpp"
 #include "scandiff/sim/ring_pattern.hpp"
+#include "scandiff/sim/sxdm_scan.hpp"
 
 namespace scandiff::sim {
 
@@ -79,7 +80,24 @@ std::shared_ptr<const FrameGenerator> make_generator(const ScanPreset& o, std::s
     p.seed = o.seed;
     return std::make_shared<RingPattern>(p);
   }
-  throw InvalidArgument(fmt::format("{} '{}': expected 'crystal' or 'rings'", option(prefix, "kind"), o.kind));
+  if (o.kind == "sxdm") {
+    SxdmScanParams p;
+    p.scan_y = o.scan[0];
+    p.scan_x = o.scan[1];
+    p.frame_y = o.frame[0];
+    p.frame_x = o.frame[1];
+    p.dtype = dtype;
+    const auto fy = static_cast<double>(p.frame_y), fx = static_cast<double>(p.frame_x);
+    p.sigma_qx_px = std::max(1.5, fx / 129);
+    p.sigma_qy_px = std::max(2.0, fy / 86);
+    p.swing_qx_px = fx / 43;
+    p.swing_qy_px = fy / 64;
+    p.noise = noise;
+    p.dose_scale = o.dose;
+    p.seed = o.seed;
+    return std::make_shared<SxdmScan>(p);
+  }
+  throw InvalidArgument(fmt::format("{} '{}': expected 'crystal', 'rings' or 'sxdm'", option(prefix, "kind"), o.kind));
 }
 
 CrystalScanParams demo_scan(std::int64_t scan, std::int64_t frame) {

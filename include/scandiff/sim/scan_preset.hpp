@@ -1,8 +1,10 @@
 // The synthetic scans `scandiff simulate` (and the Python package's simulate()) make, described
-// by a few user-facing numbers: a strained crystal (CrystalScan) or gold powder rings
-// (RingPattern). Derived parameters not exposed here are fixed: for a crystal, reflections up to
-// 0.5 × the smaller frame side, an amorphous ring at 0.35 × the smaller side, background 0.2
-// counts; for rings, background 1 count.
+// by a few user-facing numbers: a strained crystal (CrystalScan), gold powder rings
+// (RingPattern) or an SXDM Bragg peak (SxdmScan). Derived parameters not exposed here are fixed:
+// for a crystal, reflections up to 0.5 × the smaller frame side, an amorphous ring at 0.35 × the
+// smaller side, background 0.2 counts; for rings, background 1 count; for sxdm, the SxdmScanParams
+// defaults with σx = max(1.5, frame_x/129), σy = max(2, frame_y/86), swings frame_x/43 and
+// frame_y/64 pixels (σ 4 and 6, swings 12 and 8 px on a 516×516 detector).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,7 @@
 namespace scandiff::sim {
 
 struct ScanPreset {
-  std::string kind = "crystal";  // "crystal" or "rings"
+  std::string kind = "crystal";  // "crystal", "rings" or "sxdm"
   std::vector<std::int64_t> scan{32, 32}, frame{128, 128};  // (Y, X) of the scan and the detector
   std::string dtype = "uint16";
   std::string noise = "poisson";
