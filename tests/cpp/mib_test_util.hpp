@@ -10,22 +10,9 @@
 
 #include "scandiff/core/log.hpp"
 #include "scandiff/io/source.hpp"
+#include "temp_dir.hpp"
 
 namespace scandiff_test {
-
-// A fresh, empty folder under the system temp directory, removed when destroyed.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name) : path(std::filesystem::temp_directory_path() / ("scandiff_" + name)) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path operator/(const std::string& name) const { return path / name; }
-};
 
 // Every frame of a source as uint32 values, scan order.
 inline std::vector<std::uint32_t> read_values(scandiff::io::Source& src) {

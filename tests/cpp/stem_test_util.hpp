@@ -1,4 +1,4 @@
-// Helpers shared by the stem tests: random scans, direct (naive) reference computations.
+// Helpers shared by the stem tests: random and simulated scans, direct (naive) reference computations.
 #pragma once
 
 #include <cmath>
@@ -9,8 +9,31 @@
 #include "scandiff/core/array.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/memory_source.hpp"
+#include "scandiff/sim/crystal_scan.hpp"
 
 namespace scandiff::test {
+
+// A (sy, sx) scan of 96x96 uint16 frames: a crystal (g1 = (22, 4), g2 = (-6, 20) px, disks of
+// radius 5 px, central disk 100 counts at (46.3, 49.1)) over an amorphous ring (radius 38 px)
+// and 0.2 counts background. Noise, descan, strain and seed are left to the test.
+inline sim::CrystalScanParams disk_scan_96(std::int64_t sy, std::int64_t sx) {
+  sim::CrystalScanParams p;
+  p.scan_y = sy;
+  p.scan_x = sx;
+  p.frame_y = p.frame_x = 96;
+  p.dtype = DType::u16;
+  p.g1_px = {22, 4};
+  p.g2_px = {-6, 20};
+  p.max_g_px = 45;
+  p.disk_radius_px = 5;
+  p.central_intensity = 100;
+  p.ring_radius_px = 38;
+  p.ring_intensity = 3;
+  p.background = 0.2;
+  p.origin_qy_px = 46.3;
+  p.origin_qx_px = 49.1;
+  return p;
+}
 
 // (sy, sx, fy, fx) scan of random values: integers in [0, 4000), floats in [0, 1000/7).
 template <class T>

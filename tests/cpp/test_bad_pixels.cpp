@@ -10,6 +10,7 @@
 #include <set>
 
 #include "mib_frames.hpp"
+#include "stem_test_util.hpp"
 #include "scandiff/engine/pixel_repair.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/memory_source.hpp"
@@ -32,20 +33,7 @@ struct Injected {
 // A 16x16 scan of 96x96 uint16 Poisson frames (disks, amorphous ring, 0.2 counts background,
 // a little descan) with hot pixels (a constant excess every frame) and dead pixels (always 0).
 Injected injected_scan() {
-  sim::CrystalScanParams p;
-  p.scan_y = p.scan_x = 16;
-  p.frame_y = p.frame_x = 96;
-  p.dtype = DType::u16;
-  p.g1_px = {22, 4};
-  p.g2_px = {-6, 20};
-  p.max_g_px = 45;
-  p.disk_radius_px = 5;
-  p.central_intensity = 100;
-  p.ring_radius_px = 38;
-  p.ring_intensity = 3;
-  p.background = 0.2;
-  p.origin_qy_px = 46.3;
-  p.origin_qx_px = 49.1;
+  sim::CrystalScanParams p = test::disk_scan_96(16, 16);
   p.descan_per_rx_px = {0.03, 0};
   p.descan_per_ry_px = {0, 0.03};
   p.noise = sim::Noise::poisson;

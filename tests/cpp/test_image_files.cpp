@@ -21,6 +21,7 @@
 #include "scandiff/io/image_series.hpp"
 #include "scandiff/io/open.hpp"
 #include "scandiff/io/tiff.hpp"
+#include "temp_dir.hpp"
 
 using namespace scandiff;
 using namespace scandiff::io;
@@ -30,17 +31,8 @@ namespace {
 
 class ImageFilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> n{0};
-    dir_ = fs::temp_directory_path() / ("scandiff-imgfiles-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path dir_;
+  scandiff_test::TempDir tmp_{"imgfiles"};
+  const fs::path& dir_ = tmp_.path;
 };
 
 void write_bytes(const fs::path& p, const std::string& bytes) {

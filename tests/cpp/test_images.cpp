@@ -25,6 +25,7 @@
 #include "scandiff/io/image_scaling.hpp"
 #include "scandiff/io/png.hpp"
 #include "scandiff/io/tiff.hpp"
+#include "temp_dir.hpp"
 
 using namespace scandiff;
 using namespace scandiff::io;
@@ -35,17 +36,8 @@ namespace {
 // A fresh folder per test, removed afterwards.
 class ImagesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> n{0};
-    dir_ = fs::temp_directory_path() / ("scandiff-images-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path dir_;
+  scandiff_test::TempDir tmp_{"images"};
+  const fs::path& dir_ = tmp_.path;
 
   // Names of everything in the folder (to check that failed writes leave nothing behind).
   std::set<std::string> listing() const {

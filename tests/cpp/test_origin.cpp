@@ -19,6 +19,7 @@
 #include "scandiff/stem/origin_fit.hpp"
 #include "scandiff/stem/origin_friedel.hpp"
 #include "scandiff/analysis/fft.hpp"
+#include "stem_test_util.hpp"
 
 using namespace scandiff;
 namespace fs = std::filesystem;
@@ -26,21 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 sim::CrystalScanParams drifting_scan() {
-  sim::CrystalScanParams p;
-  p.scan_y = 24;
-  p.scan_x = 20;
-  p.frame_y = p.frame_x = 96;
-  p.dtype = DType::u16;
-  p.g1_px = {22, 4};
-  p.g2_px = {-6, 20};
-  p.max_g_px = 45;
-  p.disk_radius_px = 5;
-  p.central_intensity = 100;
-  p.ring_radius_px = 38;
-  p.ring_intensity = 3;
-  p.background = 0.2;
-  p.origin_qy_px = 46.3;
-  p.origin_qx_px = 49.1;
+  sim::CrystalScanParams p = test::disk_scan_96(24, 20);
   p.descan_per_rx_px = {0.06, -0.03};  // (qx, qy) per scan step
   p.descan_per_ry_px = {0.02, 0.05};
   p.strain.exx.bump = 0.02;
