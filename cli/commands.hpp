@@ -51,5 +51,9 @@ void register_strain(CLI::App& app, const GlobalOptions& global);
 void register_calibrate_ellipse(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_pixel_size(CLI::App& calibrate, const GlobalOptions& global);
 void register_polar(CLI::App& app, const GlobalOptions& global);
+// `sxdm` and its subcommands (cmd_sxdm_*.cpp).
+void register_sxdm(CLI::App& app, const GlobalOptions& global);
+void register_sxdm_rocking(CLI::App& sxdm, const GlobalOptions& global);
+void register_sxdm_align(CLI::App& sxdm, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

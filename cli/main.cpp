@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   register_peaks(app, global);
   register_strain(app, global);
   register_polar(app, global);
+  register_sxdm(app, global);
 
   // The library never prints: its messages come here. Warnings always, debug with --verbose.
   set_log_sink(

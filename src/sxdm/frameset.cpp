@@ -188,8 +188,11 @@ bool is_frameset_manifest(const fs::path& path) {
     while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
     }
     if (!in || c != '{') return false;
-    const json j = json::parse(read_text(path), nullptr, false);
-    return !j.is_discarded() && j.is_object() && j.contains("sxdm_frameset");
+    const std::string text = read_text(path);
+    const json j = json::parse(text, nullptr, false);
+    // A broken manifest still counts when it names the key, so read_frameset says what is wrong.
+    if (j.is_discarded()) return text.find("\"sxdm_frameset\"") != std::string::npos;
+    return j.is_object() && j.contains("sxdm_frameset");
   } catch (const std::exception&) {
     return false;
   }

@@ -157,6 +157,13 @@ RockingCurve rocking_curve(const Frameset& frameset, const std::optional<Detecto
     std::vector<engine::Analysis*> list{&vi};
     engine::run(*scan, list, run);
     const auto image = vi.image(0).view<const double, 2>();
+    if (curve.roi_map.empty()) {
+      curve.roi_map = Array(DType::f64, {info.scan_y, info.scan_x});
+      std::fill_n(curve.roi_map.data<double>(), curve.roi_map.size(), 0.0);
+    }
+    const double* im = vi.image(0).data<double>();
+    double* acc = curve.roi_map.data<double>();
+    for (std::int64_t k = 0; k < curve.roi_map.size(); ++k) acc[k] += im[k];
     const Array cover = frameset_coverage(frameset, i);
     const auto cv = cover.view<const std::uint8_t, 2>();
     RockingPoint pt;

@@ -47,7 +47,8 @@ struct Frameset {
 };
 
 // True when `path` is a readable file of at most 16 MiB holding a JSON object with the key
-// "sxdm_frameset". Never throws.
+// "sxdm_frameset" (or text starting with '{' that is not valid JSON but names that key, so that
+// opening it reports the JSON error). Never throws.
 bool is_frameset_manifest(const std::filesystem::path& path);
 
 // Parses a manifest. Throws IoError when it cannot be read and FormatError naming the file and

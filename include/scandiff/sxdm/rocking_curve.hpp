@@ -43,6 +43,7 @@ struct RockingPoint {
 struct RockingCurve {
   std::vector<RockingPoint> points;  // sorted by θ
   GaussianFit fit;
+  Array roi_map;  // float64 (rows, cols) of the reference grid: Σ over scans of the aligned ROI sums
 };
 
 // `roi`: detector box (default: whole frame); `fov`: box of reference scan positions, x = rx,
