@@ -500,6 +500,16 @@ std::unique_ptr<io::Source> open_scan(const ScanSpec& spec) {
   }
   if (l.theta) m["theta"] = *l.theta;
   if (!info.metadata.is_object()) info.metadata = Metadata::object();
+  info.metadata["scan_shape"] = {{"source", "sxdm positions"},
+                                 {"reason", fmt::format("{} x {} raster of {}", l.rows, l.cols, record.filename().string())}};
+  if (info.metadata.contains("image_series")) {  // the first and last file, not every name
+    auto& series = info.metadata["image_series"];
+    if (series.contains("names") && !series["names"].empty()) {
+      series["first"] = series["names"].front();
+      series["last"] = series["names"].back();
+      series.erase("names");
+    }
+  }
   info.metadata["sxdm_scan"] = m;
   return scan;
 }

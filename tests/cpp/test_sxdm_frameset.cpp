@@ -127,6 +127,29 @@ TEST(SxdmScan, TableRasterFromShuffledJitteredPositions) {
   EXPECT_EQ(read_all(*sxdm::open_scan(spec)), v);
 }
 
+TEST(SxdmScan, StackFramesByIndexInTableOrder) {
+  TempDir t;
+  // A 6-frame TIFF stack whose frame k holds the value 10·k; the table puts frame 5 - k at
+  // raster point k (2 rows x 3 columns), listed in shuffled order.
+  Array stack(DType::u16, {6, 2, 2});
+  for (std::int64_t k = 0; k < 6; ++k)
+    for (std::int64_t p = 0; p < 4; ++p) stack.data<std::uint16_t>()[k * 4 + p] = static_cast<std::uint16_t>(10 * k);
+  io::write_tiff(t.path / "stack.tif", stack);
+  std::ofstream(t.path / "p.txt") << "index x y\n2 0 1\n5 0 0\n0 2 1\n4 1 0\n1 1 1\n3 2 0\n";
+  sxdm::ScanSpec spec;
+  spec.base = t.path;
+  spec.positions = "p.txt";
+  spec.stack = "stack.tif";
+  auto src = sxdm::open_scan(spec);
+  EXPECT_EQ(src->info().dtype, DType::u16);
+  std::vector<std::uint16_t> v(24);
+  src->read(0, 6, reinterpret_cast<std::byte*>(v.data()));
+  for (std::int64_t k = 0; k < 6; ++k) EXPECT_EQ(v[static_cast<std::size_t>(k * 4)], 10 * (5 - k)) << k;
+  std::ofstream(t.path / "q.txt") << "index x y\n9 0 0\n";
+  spec.positions = "q.txt";
+  EXPECT_THROW((void)sxdm::open_scan(spec), InvalidArgument);
+}
+
 TEST(SxdmScan, MissingFrameNamesTheFile) {
   TempDir t;
   write_scan(t.path, "a", 2, 3, 2, 2, [](auto, auto, auto, auto) { return 1.0f; });
