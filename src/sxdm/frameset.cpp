@@ -1,9 +1,12 @@
 #include "scandiff/sxdm/frameset.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <tuple>
+#include <utility>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -106,8 +109,10 @@ class AlignedSum final : public io::Source {
     check_range(first, count);
     const std::int64_t pixels = info_.frame_pixels();
     float* out = reinterpret_cast<float*>(dst);
-    std::fill_n(out, count * pixels, 0.0f);
-    std::vector<float> tmp;
+    // The first member to reach a frame is read straight into it; later ones are added.
+    std::vector<char> written(static_cast<std::size_t>(count), 0);
+    std::unique_ptr<float[]> tmp;
+    std::int64_t tmp_frames = 0;
     for (const auto& m : members_) {
       const std::int64_t rows = m.source->info().scan_y, cols = m.source->info().scan_x;
       // One row of the block at a time: its in-field columns are consecutive inner frames.
@@ -117,15 +122,34 @@ class AlignedSum final : public io::Source {
         const std::int64_t iy = ry + m.dy;
         const std::int64_t c0 = std::max(a, -m.dx), c1 = std::min(b, cols - m.dx);
         if (iy >= 0 && iy < rows && c0 < c1) {
-          const std::int64_t n = c1 - c0;
-          tmp.resize(static_cast<std::size_t>(n * pixels));
-          m.source->read(iy * cols + c0 + m.dx, n, reinterpret_cast<std::byte*>(tmp.data()));
-          float* o = out + (i - first + (c0 - a)) * pixels;
-          for (std::int64_t k = 0; k < n * pixels; ++k) o[k] += tmp[static_cast<std::size_t>(k)];
+          const std::int64_t n = c1 - c0, k0 = i - first + (c0 - a);  // output frames [k0, k0 + n)
+          float* o = out + k0 * pixels;
+          const auto w = written.begin() + k0;
+          if (std::none_of(w, w + n, [](char x) { return x != 0; })) {
+            m.source->read(iy * cols + c0 + m.dx, n, reinterpret_cast<std::byte*>(o));
+          } else {
+            if (tmp_frames < n) {
+              tmp.reset(new float[static_cast<std::size_t>(n * pixels)]);
+              tmp_frames = n;
+            }
+            m.source->read(iy * cols + c0 + m.dx, n, reinterpret_cast<std::byte*>(tmp.get()));
+            for (std::int64_t f = 0; f < n; ++f) {
+              float* of = o + f * pixels;
+              const float* t = tmp.get() + f * pixels;
+              if (w[f]) {
+                for (std::int64_t q = 0; q < pixels; ++q) of[q] += t[q];
+              } else {
+                std::copy_n(t, pixels, of);
+              }
+            }
+          }
+          std::fill(w, w + n, char{1});
         }
         i += b - a;
       }
     }
+    for (std::int64_t k = 0; k < count; ++k)  // out of field of every scan
+      if (!written[static_cast<std::size_t>(k)]) std::fill_n(out + k * pixels, pixels, 0.0f);
   }
   std::int64_t preferred_block_frames() const override { return info_.scan_x; }
 
@@ -133,10 +157,11 @@ class AlignedSum final : public io::Source {
   std::vector<Member> members_;
 };
 
-// The reference scan's info: the grid of every aligned source.
-io::DatasetInfo reference_info(const Frameset& fs_) {
-  auto ref = open_scan(fs_.scans.at(fs_.reference).spec);
-  return ref->info();
+// The reference scan's raster (rows, cols): the grid of every aligned source. From the positions
+// alone, without opening the frames.
+std::pair<std::int64_t, std::int64_t> reference_grid(const Frameset& f) {
+  const ScanLayout l = read_scan_layout(f.scans.at(f.reference).spec);
+  return {l.rows, l.cols};
 }
 
 Metadata describe(const Frameset& f, const std::vector<io::DatasetInfo>& scans) {
@@ -299,9 +324,9 @@ std::unique_ptr<io::Source> open_frameset_scan_unaligned(const Frameset& f, std:
 std::unique_ptr<io::Source> open_frameset_scan(const Frameset& f, std::size_t i) {
   if (i >= f.scans.size())
     throw InvalidArgument(fmt::format("{}: scan {} does not exist ({} scans)", f.manifest.string(), i, f.scans.size()));
-  io::DatasetInfo info = reference_info(f);
   std::vector<AlignedSum::Member> m{{subtracted(f, i), applied(f.scans[i].shift.dy), applied(f.scans[i].shift.dx)}};
-  info.path = m.front().source->info().path;
+  io::DatasetInfo info = m.front().source->info();
+  std::tie(info.scan_y, info.scan_x) = reference_grid(f);
   info.format = "sxdm-scan";
   info.metadata["sxdm_frameset_scan"] = {{"name", f.scans[i].name}, {"theta", f.scans[i].theta},
                                          {"applied_shift", {m.front().dy, m.front().dx}}};
@@ -309,15 +334,15 @@ std::unique_ptr<io::Source> open_frameset_scan(const Frameset& f, std::size_t i)
 }
 
 Array frameset_coverage(const Frameset& f, std::size_t i) {
-  const io::DatasetInfo ref = reference_info(f);
-  const auto scan = open_scan(f.scans.at(i).spec);
+  const auto [rows, cols] = reference_grid(f);
+  const ScanLayout scan = read_scan_layout(f.scans.at(i).spec);
   const std::int64_t dy = applied(f.scans[i].shift.dy), dx = applied(f.scans[i].shift.dx);
-  Array out(DType::u8, {ref.scan_y, ref.scan_x});
+  Array out(DType::u8, {rows, cols});
   auto v = out.view<std::uint8_t, 2>();
-  for (std::int64_t r = 0; r < ref.scan_y; ++r)
-    for (std::int64_t c = 0; c < ref.scan_x; ++c) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c) {
       const std::int64_t y = r + dy, x = c + dx;
-      v(r, c) = y >= 0 && y < scan->info().scan_y && x >= 0 && x < scan->info().scan_x ? 1 : 0;
+      v(r, c) = y >= 0 && y < scan.rows && x >= 0 && x < scan.cols ? 1 : 0;
     }
   return out;
 }
