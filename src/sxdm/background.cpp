@@ -51,14 +51,19 @@ Array scan_background(io::Source& source, const BackgroundSpec& spec) {
   switch (spec.kind) {
     case BackgroundSpec::Kind::edge_frames: return edge_frame_background(source, spec.frames, spec.multiplier);
     case BackgroundSpec::Kind::image: {
-      Array img = io::read_image(spec.image).astype(DType::f64);
-      if (img.shape(0) != info.frame_y || img.shape(1) != info.frame_x)
-        throw InvalidArgument(fmt::format("{}: background image is {}x{}, the frames of {} are {}x{}",
-                                          spec.image.string(), img.shape(0), img.shape(1), info.path, info.frame_y,
-                                          info.frame_x));
-      double* p = img.data<double>();
-      for (std::int64_t i = 0; i < img.size(); ++i) p[i] *= spec.multiplier;
-      return img;
+      if (spec.images.empty()) throw InvalidArgument("background: no image files given");
+      Array sum(DType::f64, {info.frame_y, info.frame_x});
+      std::fill_n(sum.data<double>(), sum.size(), 0.0);
+      for (const auto& path : spec.images) {
+        const Array img = io::read_image(path).astype(DType::f64);
+        if (img.shape(0) != info.frame_y || img.shape(1) != info.frame_x)
+          throw InvalidArgument(fmt::format("{}: background image is {}x{}, the frames of {} are {}x{}", path.string(),
+                                            img.shape(0), img.shape(1), info.path, info.frame_y, info.frame_x));
+        for (std::int64_t i = 0; i < sum.size(); ++i) sum.data<double>()[i] += img.data<double>()[i];
+      }
+      const double scale = spec.multiplier / static_cast<double>(spec.images.size());
+      for (std::int64_t i = 0; i < sum.size(); ++i) sum.data<double>()[i] *= scale;
+      return sum;
     }
     case BackgroundSpec::Kind::none: break;
   }

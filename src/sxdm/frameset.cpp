@@ -69,12 +69,19 @@ BackgroundSpec parse_background(const json& j, const fs::path& path) {
     b.kind = BackgroundSpec::Kind::none;
     return b;
   }
-  if (!o.is_object()) bad(path, "background", "expected \"none\" or an object {\"frames\": N, \"multiplier\": m} or {\"image\": file}");
+  if (!o.is_object())
+    bad(path, "background", "expected \"none\" or an object {\"frames\": N, \"multiplier\": m} or {\"image\": file(s)}");
   if (const auto m = get_number(o, "multiplier", path, "background")) b.multiplier = *m;
-  const std::string image = get_string(o, "image", path, "background");
-  if (!image.empty()) {
+  if (o.contains("image")) {  // one file or a list of files, averaged
     b.kind = BackgroundSpec::Kind::image;
-    b.image = fs::path(image).is_absolute() ? fs::path(image) : path.parent_path() / image;
+    const json list = o["image"].is_array() ? o["image"] : json::array({o["image"]});
+    for (const json& e : list) {
+      if (!e.is_string() || e.get<std::string>().empty())
+        bad(path, "background", "\"image\" must be a file name or a list of file names");
+      const fs::path image = e.get<std::string>();
+      b.images.push_back(image.is_absolute() ? image : path.parent_path() / image);
+    }
+    if (b.images.empty()) bad(path, "background", "\"image\" lists no file");
   } else if (const auto n = get_number(o, "frames", path, "background")) {
     if (*n < 1 || *n != std::floor(*n)) bad(path, "background", "\"frames\" must be an integer >= 1");
     b.frames = static_cast<std::int64_t>(*n);
@@ -186,7 +193,8 @@ Metadata describe(const Frameset& f, const std::vector<io::DatasetInfo>& scans) 
       bg = {{"frames", f.background.frames}, {"multiplier", f.background.multiplier}};
       break;
     case BackgroundSpec::Kind::image:
-      bg = {{"image", f.background.image.string()}, {"multiplier", f.background.multiplier}};
+      bg = {{"images", f.background.images.size()}, {"first", f.background.images.front().string()},
+            {"multiplier", f.background.multiplier}};
       break;
   }
   return {{"manifest", f.manifest.string()},

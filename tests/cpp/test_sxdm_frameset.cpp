@@ -218,6 +218,25 @@ TEST(SxdmBackground, EdgeFrameMeanTimesMultiplier) {
   for (std::size_t k = 0; k < v.size(); ++k)
     EXPECT_FLOAT_EQ(v[k], static_cast<float>(values[k] - bg.data<double>()[k % 4]));
   EXPECT_THROW((void)sxdm::edge_frame_background(*raw, 0, 1.0), InvalidArgument);
+  // Given dark images: their mean times the multiplier.
+  Array d1(DType::f32, {2, 2}), d2(DType::f32, {2, 2});
+  for (int p = 0; p < 4; ++p) {
+    d1.data<float>()[p] = float(p);
+    d2.data<float>()[p] = float(3 * p + 2);
+  }
+  io::write_tiff(t.path / "d1.tif", d1);
+  io::write_tiff(t.path / "d2.tif", d2);
+  sxdm::BackgroundSpec spec_img;
+  spec_img.kind = sxdm::BackgroundSpec::Kind::image;
+  spec_img.images = {t.path / "d1.tif", t.path / "d2.tif"};
+  spec_img.multiplier = 2;
+  const Array dark = sxdm::scan_background(*raw, spec_img);
+  for (int p = 0; p < 4; ++p) EXPECT_DOUBLE_EQ(dark.data<double>()[p], 2 * (p + 3 * p + 2) / 2.0);
+  Array d3(DType::f32, {3, 2});
+  std::fill_n(d3.data<float>(), 6, 1.0f);
+  io::write_tiff(t.path / "d3.tif", d3);
+  spec_img.images = {t.path / "d3.tif"};
+  EXPECT_THROW((void)sxdm::scan_background(*raw, spec_img), InvalidArgument);
 }
 
 // ---------------------------------------------------------------- framesets

@@ -3,7 +3,7 @@
 // where the background frames are the first N and the last N frames of the scan in acquisition
 // (scan) order, each counted once when the scan has fewer than 2N frames (sxdm takes them from
 // the first and last map rows; its last-row slice [cols-N, rows-1) is an indexing slip, we take
-// the full N). Or B = multiplier · a given dark/background image.
+// the full N). Or B = multiplier · the mean of given dark/background images (one or more files).
 //
 // BackgroundSubtracted is the Source of the corrected frames, out = float32(frame − B): the
 // difference can be negative, so the output dtype is always float32 whatever the input dtype.
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "scandiff/core/array.hpp"
 #include "scandiff/io/source.hpp"
@@ -23,7 +24,7 @@ struct BackgroundSpec {
   Kind kind = Kind::edge_frames;
   std::int64_t frames = 3;    // N for edge_frames
   double multiplier = 1;      // scales B
-  std::filesystem::path image;  // for Kind::image: a single-frame TIFF/EDF/CBF
+  std::vector<std::filesystem::path> images;  // Kind::image: single-frame TIFF/EDF/CBF files, averaged
 };
 
 // multiplier · mean of the first n and last n frames of `source`, float64 (qy, qx). Throws
