@@ -281,6 +281,8 @@ Frameset read_frameset(const fs::path& manifest) {
       if (!sh.is_object()) bad(manifest, where, "\"shift\" must be an object {\"dy\": rows, \"dx\": columns}");
       s.shift.dy = get_number(sh, "dy", manifest, where + ".shift").value_or(0.0);
       s.shift.dx = get_number(sh, "dx", manifest, where + ".shift").value_or(0.0);
+      if (std::abs(s.shift.dy) > 1e9 || std::abs(s.shift.dx) > 1e9)
+        bad(manifest, where, "\"shift\" is beyond 1e9 scan steps");
       if (sh.contains("manual")) {
         if (!sh["manual"].is_boolean()) bad(manifest, where, "\"shift.manual\" must be true or false");
         s.shift.manual = sh["manual"].get<bool>();

@@ -305,6 +305,8 @@ TEST(SxdmFrameset, BadManifestsAreClearErrors) {
   expect_format_error("{\"sxdm_frameset\": 1, \"scans\": []}", "scans");
   expect_format_error("{\"sxdm_frameset\": 1, \"scans\": [{\"positions\": \"a.csv\", \"mda\": \"a.mda\"}]}", "exactly one");
   expect_format_error("{\"sxdm_frameset\": 1, \"scans\": [{\"positions\": \"a.csv\", \"theta\": \"x\"}]}", "theta");
+  expect_format_error("{\"sxdm_frameset\": 1, \"scans\": [{\"positions\": \"a.csv\", \"theta\": 1, \"shift\": {\"dy\": 1e300}}]}",
+                      "shift");
   expect_format_error("{\"sxdm_frameset\": 1, \"background\": 3, \"scans\": [{\"positions\": \"a.csv\", \"theta\": 1}]}",
                       "background");
   // A missing theta falls back to the table, which must exist.
