@@ -172,7 +172,7 @@ std::pair<std::int64_t, std::int64_t> reference_grid(const Frameset& f) {
 }
 
 Metadata describe(const Frameset& f, const std::vector<io::DatasetInfo>& scans) {
-  Metadata list = Metadata::array();
+  Metadata list = Metadata::object();  // keyed by scan name, in manifest order (EMD stores objects)
   for (std::size_t i = 0; i < f.scans.size(); ++i) {
     const auto& s = f.scans[i];
     Metadata e = {{"name", s.name},
@@ -184,7 +184,7 @@ Metadata describe(const Frameset& f, const std::vector<io::DatasetInfo>& scans) 
       e["frames"] = scans[i].frame_count();
       e["record"] = scans[i].metadata.value("sxdm_scan", Metadata::object()).value("record", "");
     }
-    list.push_back(e);
+    list[s.name] = e;
   }
   Metadata bg;
   switch (f.background.kind) {
@@ -288,6 +288,8 @@ Frameset read_frameset(const fs::path& manifest) {
         s.shift.manual = sh["manual"].get<bool>();
       }
     }
+    for (const auto& other : f.scans)
+      if (other.name == s.name) bad(manifest, where, fmt::format("scan name '{}' is used twice", s.name));
     f.scans.push_back(std::move(s));
     ++i;
   }

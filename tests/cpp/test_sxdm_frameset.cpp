@@ -302,6 +302,9 @@ TEST(SxdmFrameset, BadManifestsAreClearErrors) {
   };
   expect_format_error("{\"sxdm_frameset\": 1, ", "not valid JSON");
   expect_format_error("{\"frames\": []}", "not an SXDM frameset manifest");
+  expect_format_error("{\"sxdm_frameset\": 1, \"scans\": [{\"name\": \"a\", \"positions\": \"a.csv\", \"theta\": 1}, "
+                      "{\"name\": \"a\", \"positions\": \"b.csv\", \"theta\": 2}]}",
+                      "used twice");
   expect_format_error("{\"sxdm_frameset\": 1, \"scans\": []}", "scans");
   expect_format_error("{\"sxdm_frameset\": 1, \"scans\": [{\"positions\": \"a.csv\", \"mda\": \"a.mda\"}]}", "exactly one");
   expect_format_error("{\"sxdm_frameset\": 1, \"scans\": [{\"positions\": \"a.csv\", \"theta\": \"x\"}]}", "theta");

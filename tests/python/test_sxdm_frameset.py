@@ -86,7 +86,7 @@ def test_info_describes_the_frameset(cli, frameset):
         assert f"s{s}" in out and f"{theta:.5f}" in out
     doc = json.loads(cli("info", frameset, "--json").stdout)
     assert doc["dtype"] == "float32"
-    assert [e["frames"] for e in doc["metadata"]["sxdm_frameset"]["scans"]] == [ROWS * COLS] * 5
+    assert [e["frames"] for e in doc["metadata"]["sxdm_frameset"]["scans"].values()] == [ROWS * COLS] * 5
 
 
 def test_align_recovers_shifts_and_writes_them(cli, frameset):
@@ -210,3 +210,25 @@ def test_real_294_manifest_locates_the_shipped_frame(cli, shared_data, tmp_path)
     # Only frame 176194 of the 918 is shipped: the error names the first missing one.
     assert proc.returncode == 3
     assert "scan_294_img_176195.tif" in proc.stderr and "ry 0, rx 1" in proc.stderr
+
+
+def test_hdf5_stack_with_position_table(cli, tmp_path):
+    """A scan whose frames are an HDF5 stack (here a simulated EMD file), addressed by index from a
+    positions table in reverse order: the frameset's frames are the stack's, reordered."""
+    h5py = pytest.importorskip("h5py")
+    cli("simulate", tmp_path / "sim.h5", "--scan", "3,4", "--frame", "16,16")
+    lines = ["index x y"] + [f"{11 - k} {k % 4} {k // 4}" for k in range(12)]
+    (tmp_path / "pos.txt").write_text("\n".join(lines) + "\n")
+    (tmp_path / "fs.json").write_text(json.dumps({"sxdm_frameset": 1, "background": "none", "scans": [
+        {"name": "sim", "theta": 1.0, "positions": "pos.txt", "stack": "sim.h5"}]}))
+    cli("convert", tmp_path / "fs.json", tmp_path / "out.h5")
+    with h5py.File(tmp_path / "sim.h5", "r") as f:
+        stacks = []
+        f.visititems(lambda n, o: stacks.append(np.array(o)) if isinstance(o, h5py.Dataset) and o.ndim == 4 else None)
+    with h5py.File(tmp_path / "out.h5", "r") as f:
+        outs = []
+        f.visititems(lambda n, o: outs.append(np.array(o)) if isinstance(o, h5py.Dataset) and o.ndim == 4 else None)
+    src = stacks[0].reshape(12, 16, 16).astype(np.float32)
+    got = outs[0].reshape(12, 16, 16)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, src[::-1])

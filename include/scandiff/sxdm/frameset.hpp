@@ -70,7 +70,8 @@ std::unique_ptr<io::Source> open_frameset_scan(const Frameset& frameset, std::si
 Array frameset_coverage(const Frameset& frameset, std::size_t i);
 
 // The sum over scans of the aligned, background-subtracted frames (float32), format
-// "sxdm-frameset"; metadata["sxdm_frameset"] lists the scans, θ, shifts and shapes.
+// "sxdm-frameset"; metadata["sxdm_frameset"]["scans"] describes each scan (θ, shift, shape, frames),
+// keyed by scan name in manifest order (names are unique).
 std::unique_ptr<io::Source> open_frameset(const Frameset& frameset);
 std::unique_ptr<io::Source> open_frameset(const std::filesystem::path& manifest);
 
