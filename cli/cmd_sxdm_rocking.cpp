@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "polar_calibration.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
@@ -59,9 +60,7 @@ void sxdm_rocking(const RockingArgs& a, const GlobalOptions& global) {
   std::optional<sxdm::DetectorBox> box, fov;
   if (!a.box.empty()) box = sxdm::parse_box(a.box, "--box");
   if (!a.fov.empty()) fov = sxdm::parse_box(a.fov, "--fov");
-  std::error_code ec;
-  fs::create_directories(a.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", a.out, ec.message()));
+  create_output_folder(a.out);
   const sxdm::RockingCurve curve = sxdm::rocking_curve(frameset, box, fov, global.run_options("rocking curve"));
 
   const fs::path dir(a.out);
