@@ -58,8 +58,8 @@ void write_csv(const fs::path& path, const sxdm::RockingCurve& c) {
 void sxdm_rocking(const RockingArgs& a, const GlobalOptions& global) {
   const sxdm::Frameset frameset = sxdm::read_frameset(a.manifest);
   std::optional<sxdm::DetectorBox> box, fov;
-  if (!a.box.empty()) box = sxdm::parse_box(a.box, "--box");
-  if (!a.fov.empty()) fov = sxdm::parse_box(a.fov, "--fov");
+  if (!a.box.empty()) box = sxdm::parse_detector_box(a.box, "--box");
+  if (!a.fov.empty()) fov = sxdm::parse_detector_box(a.fov, "--fov");
   create_output_folder(a.out);
   const sxdm::RockingCurve curve = sxdm::rocking_curve(frameset, box, fov, global.run_options("rocking curve"));
 

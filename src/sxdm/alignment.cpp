@@ -3,7 +3,6 @@
 #include <cmath>
 #include <complex>
 #include <numbers>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -111,32 +110,12 @@ PhaseCorrelation phase_correlation(const Array& reference, const Array& moving, 
   return r;
 }
 
-DetectorBox parse_box(const std::string& text, const std::string& what) {
-  std::vector<std::int64_t> v;
-  std::stringstream ss(text);
-  std::string f;
-  try {
-    while (std::getline(ss, f, ',')) {
-      std::size_t used = 0;
-      v.push_back(std::stoll(f, &used));
-      if (used != f.size()) throw std::invalid_argument(f);
-    }
-  } catch (const std::exception&) {
-    v.clear();
-  }
-  if (v.size() != 4 || v[0] >= v[2] || v[1] >= v[3] || v[0] < 0 || v[1] < 0)
-    throw InvalidArgument(fmt::format("{} '{}': expected x0,y0,x1,y1 (integers, 0 <= x0 < x1, 0 <= y0 < y1; columns "
-                                      "[x0, x1), rows [y0, y1))",
-                                      what, text));
-  return {v[0], v[1], v[2], v[3]};
-}
-
 AlignmentMap parse_alignment_map(const std::string& text) {
   AlignmentMap m;
   if (text == "sum") return m;
   if (text.rfind("roi:", 0) == 0) {
     m.kind = AlignmentMap::Kind::roi;
-    m.box = parse_box(text.substr(4), "--map roi");
+    m.box = parse_detector_box(text.substr(4), "--map roi");
     return m;
   }
   if (text.rfind("mda:", 0) == 0 && text.size() > 4) {

@@ -18,6 +18,7 @@
 
 #include "scandiff/core/array.hpp"
 #include "scandiff/engine/run.hpp"
+#include "scandiff/sxdm/detector_box.hpp"
 #include "scandiff/sxdm/frameset.hpp"
 
 namespace scandiff::sxdm {
@@ -31,12 +32,6 @@ struct PhaseCorrelation {
 PhaseCorrelation phase_correlation(const Array& reference, const Array& moving, std::int64_t upsample = 20,
                                    bool normalize = true);
 
-// A box of detector pixels, half-open: columns [x0, x1), rows [y0, y1).
-struct DetectorBox {
-  std::int64_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-};
-// Parses "x0,y0,x1,y1" (integers, x0 < x1, y0 < y1); InvalidArgument naming `what` otherwise.
-DetectorBox parse_box(const std::string& text, const std::string& what);
 
 // Which per-scan map to align: "sum" (total intensity of each background-subtracted frame),
 // "roi:x0,y0,x1,y1" (the sum over a detector box: a rectangle virtual detector) or
