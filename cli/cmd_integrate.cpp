@@ -47,6 +47,8 @@ struct IntegrateArgs {
   std::vector<double> radial_range, azimuth_range;
   std::string error_model = "none";
   std::vector<double> percentile;
+  std::optional<double> sigma_clip;
+  int max_iter = 5;
   std::optional<double> dummy;
   double delta_dummy = 0;
   bool flip_ud = false;
@@ -162,12 +164,18 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     header.filter = a.percentile.size() == 1 ? fmt::format("quantile {}%", a.percentile[0])
                                              : fmt::format("mean of quantiles {}%..{}%", a.percentile[0], a.percentile[1]);
   if (a.percentile.size() > 2) throw InvalidArgument("--percentile: expected P or LO,HI");
+  if (a.sigma_clip) {
+    if (!a.percentile.empty()) throw InvalidArgument("--sigma-clip and --percentile: choose one filter");
+    header.filter = fmt::format("sigma clipping (sigma_clip_ng) threshold {}, at most {} iterations", *a.sigma_clip,
+                                a.max_iter);
+  }
 
   if (a.scan) {
     // A 4D dataset: one pass of the engine, a 1D profile per scan position, one EMD file.
     if (a.inputs.size() != 1) throw InvalidArgument("--scan: give one dataset");
     if (a.npt_azim > 0) throw InvalidArgument("--scan: per-position 2D cakes are not supported; use --npt-azim 0");
-    if (!a.percentile.empty()) throw InvalidArgument("--scan: --percentile is not supported for scans");
+    if (!a.percentile.empty() || a.sigma_clip)
+      throw InvalidArgument("--scan: --percentile and --sigma-clip are not supported for scans");
     InputOptions in;
     in.path = a.inputs[0];
     auto source = in.open();
@@ -205,7 +213,9 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                 integrator->matrix().value.size());
     }
     const auto t0 = std::chrono::steady_clock::now();
-    if (a.percentile.empty()) {
+    if (a.sigma_clip) {
+      arena.execute([&] { r = integrator->sigma_clip(image, corr, *a.sigma_clip, a.max_iter); });
+    } else if (a.percentile.empty()) {
       arena.execute([&] { integrator->integrate(image, corr, r); });
     } else {
       const double lo = a.percentile.front() / 100, hi = a.percentile.back() / 100;
@@ -222,6 +232,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
       std::vector<Result> results{as_result("intensity", r.intensity, r, setup.unit),
                                   as_result("count", r.count, r, setup.unit)};
       if (!r.sigma.empty()) results.push_back(as_result("sigma", r.sigma, r, setup.unit));
+      if (!r.std_dev.empty()) results.push_back(as_result("std", r.std_dev, r, setup.unit));
       Metadata md{{"poni", xray::format_poni(poni)},
                   {"unit", a.unit},
                   {"method", a.method},
@@ -276,12 +287,20 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--azimuth-range", a->azimuth_range, "LO,HI in degrees (chi in -180..180)")
       ->delimiter(',')
       ->expected(2);
-  cmd->add_option("--error-model", a->error_model, "none, poisson or azimuthal (adds a sigma column)")
+  cmd->add_option("--error-model", a->error_model,
+                  "none, poisson, azimuthal or hybrid (adds a sigma column; hybrid: azimuthal for --sigma-clip, "
+                  "Poisson for the result)")
       ->capture_default_str();
   cmd->add_option("--percentile", a->percentile,
                   "median filter along the azimuth instead of the mean: P (50 = weighted median) or LO,HI "
                   "(mean between the two quantiles), pyFAI's medfilt1d_ng")
       ->delimiter(',');
+  cmd->add_option("--sigma-clip", a->sigma_clip,
+                  "sigma clipping along the azimuth instead of the mean (pyFAI's sigma_clip_ng): drop pixels with "
+                  "|I - <I>| > THRES std (or Chauvenet's bound if larger) and repeat; needs --error-model; use "
+                  "--method no, as pyFAI");
+  cmd->add_option("--max-iter", a->max_iter, "sigma clipping: at most this many clipping iterations")
+      ->capture_default_str();
   cmd->add_option("--dummy", a->dummy, "pixel value marking invalid pixels");
   cmd->add_option("--delta-dummy", a->delta_dummy, "tolerance on --dummy")->capture_default_str();
   cmd->add_flag("--flip-ud", a->flip_ud,

@@ -234,6 +234,38 @@ TEST(XrayIntegrator, MedianFilterIgnoresOutliers) {
   EXPECT_THROW(ai.median_filter(img, {}, 0.8, 0.2), InvalidArgument);
 }
 
+TEST(XrayIntegrator, SigmaClipDropsOutliers) {
+  IntegrationSetup s;
+  s.npt_rad = 8;
+  s.splitting = Splitting::no;
+  s.solid_angle = false;
+  const AzimuthalIntegrator ai(DetectorGeometry(small_poni(), H, W), s);
+  // Values 2 and 4 alternating (mean 3, std 1) with 1 pixel in 97 hot.
+  Array img = filled(0.0f);
+  for (std::int64_t p = 0; p < H * W; ++p) img.data<float>()[p] = p % 97 == 0 ? 1e5f : (p % 2 == 0 ? 2.0f : 4.0f);
+  for (ErrorModel model : {ErrorModel::azimuthal, ErrorModel::hybrid}) {
+    FrameCorrections c;
+    c.error_model = model;
+    const IntegrationResult clipped = ai.sigma_clip(img, c, 3, 5);
+    const IntegrationResult plain = ai.integrate(img, c);
+    for (std::size_t b = 0; b < clipped.intensity.size(); ++b) {
+      if (clipped.count[b] < 50) continue;  // the few bins at the detector's corners
+      EXPECT_NEAR(clipped.intensity[b], 3.0, 0.2) << b;
+      EXPECT_GT(plain.intensity[b], 100.0) << b;
+      if (model == ErrorModel::azimuthal) EXPECT_NEAR(clipped.std_dev[b], 1.0, 0.05) << b;
+      EXPECT_NEAR(clipped.sigma[b], clipped.std_dev[b] / std::sqrt(clipped.count[b]), 1e-9 + 0.01 * clipped.sigma[b]);
+    }
+    // No iteration: the plain mean.
+    const IntegrationResult none = ai.sigma_clip(img, c, 3, 0);
+    for (std::size_t b = 0; b < none.intensity.size(); ++b) EXPECT_NEAR(none.intensity[b], plain.intensity[b], 1e-9 * plain.intensity[b]);
+  }
+  FrameCorrections c;
+  EXPECT_THROW(ai.sigma_clip(img, c, 3, 5), InvalidArgument);  // no error model
+  c.error_model = ErrorModel::poisson;
+  EXPECT_THROW(ai.sigma_clip(img, c, -1, 5), InvalidArgument);
+  EXPECT_THROW(ai.sigma_clip(img, c, 3, 5000), InvalidArgument);
+}
+
 TEST(XrayIntegrator, ProfilesOfAScanThroughTheEngine) {
   IntegrationSetup s;
   s.npt_rad = 12;

@@ -132,6 +132,62 @@ def test_median_filter_matches_pyfai(cli, ceo2, pyfai, tmp_path, method, percent
     assert median_rel(got[:, 2], res.sigma) <= (1e-3 if len(percentile) == 1 else 3e-3)
 
 
+@pytest.mark.parametrize("error_model", ["poisson", "azimuthal", "hybrid"])
+@pytest.mark.parametrize("thres,max_iter", [(3, 5), (5, 2)])
+def test_sigma_clip_matches_pyfai(cli, ceo2, pyfai, tmp_path, error_model, thres, max_iter):
+    """sigma_clip_ng, no splitting (pyFAI's supported case): mean, sem and std of the kept pixels."""
+    ai = pyfai.load(str(ceo2["poni"]))
+    res = ai.sigma_clip_ng(ceo2["image"], 500, unit="2th_deg", method=("no", "csr", "cython"),
+                           polarization_factor=0.99, error_model=error_model, thres=thres, max_iter=max_iter)
+    out = tmp_path / "s.xy"
+    cli("integrate", ceo2["tif"], "--poni", ceo2["poni"], "--unit", "2th_deg", "--npt", 500, "--method", "no",
+        "--sigma-clip", thres, "--max-iter", max_iter, "--polarization", "0.99", "--error-model", error_model,
+        "-o", out)
+    got = read_columns(out)
+    assert median_rel(got[:, 0], res.radial) <= 1e-6
+    assert median_rel(got[:, 1], res.intensity) <= 1e-4
+    assert median_rel(got[:, 2], res.sigma) <= 1e-4
+
+
+def test_sigma_clip_removes_outliers_as_pyfai(cli, pyfai, tmp_path):
+    """A smooth ring pattern with Poisson noise and 0.5 % hot pixels: the clipped mean is the clean one."""
+    tifffile = pytest.importorskip("tifffile")
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(3)
+    shape = (300, 280)
+    yy, xx = np.mgrid[:shape[0], :shape[1]]
+    r = np.hypot(yy - 140.3, xx - 130.7)
+    clean = 200 + 150 * np.exp(-((r - 90) / 6) ** 2)
+    image = rng.poisson(clean).astype(np.float32)
+    hot = rng.random(shape) < 0.005
+    image[hot] = 60000
+    tifffile.imwrite(tmp_path / "img.tif", image)
+    (tmp_path / "g.poni").write_text("PixelSize1: 1e-4\nPixelSize2: 1e-4\nDistance: 0.05\nPoni1: 0.01408\n"
+                                     "Poni2: 0.01312\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n")
+    ai = pyfai.load(str(tmp_path / "g.poni"))
+    res = ai.sigma_clip_ng(image, 100, unit="r_mm", method=("no", "csr", "cython"), error_model="azimuthal",
+                           thres=4, max_iter=5, correctSolidAngle=False)
+    out = tmp_path / "s.h5"
+    cli("integrate", tmp_path / "img.tif", "--poni", tmp_path / "g.poni", "--unit", "r_mm", "--npt", 100,
+        "--method", "no", "--sigma-clip", 4, "--error-model", "azimuthal", "--no-solid-angle", "--format", "h5",
+        "-o", out)
+    with h5py.File(out) as f:
+        found = {}
+        f.visititems(lambda name, obj: found.setdefault(name.split("/")[-2], obj[()])
+                     if isinstance(obj, h5py.Dataset) and name.endswith("/data") else None)
+    assert median_rel(found["intensity"], res.intensity) <= 1e-4
+    assert median_rel(found["sigma"], res.sigma) <= 1e-4
+    assert median_rel(found["std"], res.std) <= 1e-4
+    assert median_rel(found["count"], res.count) <= 1e-4
+    # The hot pixels are gone: the clipped mean follows the clean profile, the plain mean does not.
+    plain = ai.integrate1d(image, 100, unit="r_mm", method=("no", "csr", "cython"), correctSolidAngle=False)
+    truth = ai.integrate1d(clean.astype(np.float32), 100, unit="r_mm", method=("no", "csr", "cython"),
+                           correctSolidAngle=False)
+    filled = truth.count > 20
+    assert np.median(np.abs(found["intensity"][filled] / truth.intensity[filled] - 1)) < 0.02
+    assert np.median(np.abs(plain.intensity[filled] / truth.intensity[filled] - 1)) > 0.5
+
+
 @pytest.mark.parametrize("method", ["no", "bbox", "full"])
 @pytest.mark.parametrize("npt_azim", [0, 18])
 def test_flat_plus_dark_integrates_to_one(cli, tmp_path, method, npt_azim):
