@@ -8,11 +8,13 @@
 #include <limits>
 #include <mutex>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <numbers>
 
 #include <fmt/format.h>
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include "pixel_split.hpp"
@@ -366,6 +368,16 @@ void AzimuthalIntegrator::build(const DetectorGeometry& g) {
     bin_c2w2_[static_cast<std::size_t>(b)] = c2w2;
   });
 
+  // 2D without splitting: each pixel feeds one bin with fraction 1.
+  if (two_d && split == Splitting::no) {
+    pixel_bin_.assign(N, -1);
+    for (std::int64_t b = 0; b < n_bins; ++b)
+      for (std::int64_t e = csr_.row_start[static_cast<std::size_t>(b)]; e < csr_.row_start[static_cast<std::size_t>(b) + 1];
+           ++e)
+        pixel_bin_[static_cast<std::size_t>(csr_.pixel[static_cast<std::size_t>(csr_.column[static_cast<std::size_t>(e)])])] =
+            static_cast<std::int32_t>(b);
+  }
+
   // 1D: the same matrix by image pixel, for the pixel-order fast path.
   if (!two_d) {
     csc_start_.assign(N + 1, 0);
@@ -547,8 +559,62 @@ bool AzimuthalIntegrator::integrate_by_pixels(const Array& frame, const FrameCor
   return true;
 }
 
+bool AzimuthalIntegrator::integrate_integer_no_split(const Array& frame, const FrameCorrections& corr,
+                                                     IntegrationResult& res) const {
+  const DType t = frame.dtype();
+  const bool integer = t == DType::u8 || t == DType::u16 || t == DType::u32 || t == DType::i32;
+  if (pixel_bin_.empty() || !integer || !corr.dark.empty() || corr.error_model == ErrorModel::azimuthal ||
+      corr.dummy || corr.valid_min || corr.valid_max || !frame.is_contiguous() || frame.rank() != 2 ||
+      frame.shape(0) != rows_ || frame.shape(1) != cols_)
+    return false;
+  const bool poisson = uses_poisson_variance(corr.error_model);
+  const auto B = static_cast<std::size_t>(csr_.rows);
+  const std::size_t width = poisson ? 2 * B : B;  // Σ x, then Σ σ² per bin
+  const std::int32_t* bin = pixel_bin_.data();
+  // Per-thread exact sums (integer-valued float32 values below 2^63 in total).
+  tbb::enumerable_thread_specific<std::vector<std::int64_t>> partial([&] { return std::vector<std::int64_t>(width, 0); });
+  visit_dtype(t, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T> && sizeof(T) <= 4) {
+      const T* raw = reinterpret_cast<const T*>(frame.bytes());
+      const auto n_pix = static_cast<std::size_t>(rows_ * cols_);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_pix, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
+        std::int64_t* acc = partial.local().data();
+        for (std::size_t p = r.begin(); p < r.end(); ++p) {
+          const std::int32_t b = bin[p];
+          if (b < 0) continue;
+          const float v = static_cast<float>(raw[p]);  // pyFAI's float32 value, an integer
+          acc[b] += static_cast<std::int64_t>(v);
+          if (poisson) acc[B + static_cast<std::size_t>(b)] += static_cast<std::int64_t>(std::max(1.0f, v));
+        }
+      });
+    }
+  });
+  std::vector<std::int64_t> sums(width, 0);
+  for (const auto& acc : partial)
+    for (std::size_t k = 0; k < width; ++k) sums[k] += acc[k];
+  res.intensity.resize(B);
+  res.sum_signal.resize(corr.keep_sums ? B : 0);
+  res.sum_normalization.resize(corr.keep_sums ? B : 0);
+  res.count.resize(corr.keep_sums ? B : 0);
+  res.sigma.resize(poisson ? B : 0);
+  for (std::size_t b = 0; b < B; ++b) {
+    const auto s = static_cast<double>(sums[b]);
+    const double n = bin_norm_[b];
+    res.intensity[b] = n != 0 ? s / n : corr.empty;
+    if (poisson) res.sigma[b] = n != 0 ? std::sqrt(static_cast<double>(sums[B + b])) / n : corr.empty;
+    if (corr.keep_sums) {
+      res.sum_signal[b] = s;
+      res.sum_normalization[b] = n;
+      res.count[b] = bin_count_[b];
+    }
+  }
+  fill_positions(res);
+  return true;
+}
+
 void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& corr, IntegrationResult& res) const {
-  if (integrate_by_pixels(frame, corr, res)) return;
+  if (integrate_by_pixels(frame, corr, res) || integrate_integer_no_split(frame, corr, res)) return;
   const bool poisson = uses_poisson_variance(corr.error_model);
   const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
   std::vector<float> signal = take_buffer(), variance;

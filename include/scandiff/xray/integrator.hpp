@@ -149,6 +149,12 @@ class AzimuthalIntegrator {
   // bin sums (the matrix transposed, CSC); false (nothing done) when a pixel turns out invalid or
   // the case is not covered (2D, dummy/thresholds, azimuthal errors, strided frames).
   bool integrate_by_pixels(const Array& frame, const FrameCorrections& corrections, IntegrationResult& out) const;
+  // 2D without splitting, integer frames, no dark: the frame read once in image order, each
+  // pixel's value (as float32, then exactly as an integer) added to its bin in int64 per-thread
+  // sums: exact, so the result does not depend on the thread count and equals the CSR product.
+  // false (nothing done) when the case is not covered.
+  bool integrate_integer_no_split(const Array& frame, const FrameCorrections& corrections,
+                                  IntegrationResult& out) const;
 
   IntegrationSetup setup_;
   std::int64_t rows_ = 0, cols_ = 0;
@@ -162,6 +168,8 @@ class AzimuthalIntegrator {
   std::vector<std::int64_t> csc_start_;
   std::vector<std::int32_t> csc_bin_;
   std::vector<float> csc_value_;
+  // 2D without splitting: the bin (output layout) of each image pixel, −1 for none.
+  std::vector<std::int32_t> pixel_bin_;
   mutable std::mutex pool_mutex_;
   mutable std::vector<std::vector<float>> pool_;
 };
