@@ -19,6 +19,9 @@
 #include "scandiff/core/log.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/image_file.hpp"
+#include "scandiff/io/emd.hpp"
+#include "scandiff/io/raw_writer.hpp"
+#include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 #include "scandiff/xray/pattern_text.hpp"
@@ -173,7 +176,6 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   if (a.scan) {
     // A 4D dataset: one pass of the engine, a 1D profile per scan position, one EMD file.
     if (a.inputs.size() != 1) throw InvalidArgument("--scan: give one dataset");
-    if (a.npt_azim > 0) throw InvalidArgument("--scan: per-position 2D cakes are not supported; use --npt-azim 0");
     if (!a.percentile.empty() || a.sigma_clip)
       throw InvalidArgument("--scan: --percentile and --sigma-clip are not supported for scans");
     InputOptions in;
@@ -186,17 +188,38 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
       tbb::task_arena build_arena(global.threads > 0 ? global.threads : tbb::task_arena::automatic);
       build_arena.execute([&] { integrator = std::make_shared<const xray::AzimuthalIntegrator>(geometry, setup); });
     }
-    xray::AzimuthalProfiles profiles(integrator, corr);
-    engine::Analysis* analyses[] = {&profiles};
-    const auto t0 = std::chrono::steady_clock::now();
-    engine::run(*source, analyses, global.run_options("integrate"));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const fs::path out = output_for(a, a.inputs[0], ".h5");
     Metadata md{{"poni", xray::format_poni(poni)}, {"unit", a.unit}, {"method", a.method},
                 {"error_model", a.error_model}, {"source", a.inputs[0]}};
-    write_results_emd(out, "azimuthal_integration", info.calibration, profiles.results(), {{"integration", md}});
-    log_info("{} -> {}: {} profiles, {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
-             static_cast<double>(info.frame_count()) / seconds);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (a.npt_azim > 0) {
+      // 2D: the cakes stream into an EMD datacube (ry, rx, npt_azim, npt) as the pass goes.
+      const std::string root = "azimuthal_integration";
+      io::EmdWriter emd(out);
+      emd.add_root(root, info.calibration);
+      Calibration cake_cal;  // scan axes as the dataset's; the cake axes are bins (see cake_axes)
+      cake_cal.scan_pixel_size = info.calibration.scan_pixel_size;
+      cake_cal.scan_units = info.calibration.scan_units;
+      emd.add_datacube(root, "azimuthal_cakes", {info.scan_y, info.scan_x, a.npt_azim, a.npt}, DType::f32, cake_cal);
+      io::EmdDataCubeSink sink(emd, root, "azimuthal_cakes");
+      xray::AzimuthalCakes cakes(integrator, sink, corr);
+      engine::Analysis* analyses[] = {&cakes};
+      engine::run(*source, analyses, global.run_options("integrate"));
+      for (const Result& r : cakes.results()) emd.add_array(root, r, python_class_for(r));
+      const std::vector<double> chi = integrator->integrate(Array(DType::f32, {info.frame_y, info.frame_x})).azimuthal;
+      md["cake_axes"] = {"ry", "rx", "chi", a.unit};
+      md["chi_deg"] = chi;
+      emd.add_metadata(root, "integration", md);
+      emd.commit();
+    } else {
+      xray::AzimuthalProfiles profiles(integrator, corr);
+      engine::Analysis* analyses[] = {&profiles};
+      engine::run(*source, analyses, global.run_options("integrate"));
+      write_results_emd(out, "azimuthal_integration", info.calibration, profiles.results(), {{"integration", md}});
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log_info("{} -> {}: {} {}, {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
+             a.npt_azim > 0 ? "cakes" : "profiles", static_cast<double>(info.frame_count()) / seconds);
     return;
   }
 
@@ -308,7 +331,9 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--orientation", a->orientation, "override the detector orientation (1..4, pyFAI's)");
   cmd->add_flag("--scan", a->scan,
                 "the input is a 4D scan (EMD/HDF5, Merlin .mib): a 1D profile per position through the streaming "
-                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile)");
+                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile); with --npt-azim "
+                "a 2D cake per position, streamed into the datacube azimuthal_cakes (ry, rx, npt-azim, npt), "
+                "and mean_cake");
   cmd->callback([a, &global] { integrate(*a, global); });
 }
 

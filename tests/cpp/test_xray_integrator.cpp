@@ -10,6 +10,8 @@
 #include "scandiff/core/error.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/memory_source.hpp"
+#include "scandiff/io/frame_sink.hpp"
+#include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 
@@ -252,7 +254,9 @@ TEST(XrayIntegrator, SigmaClipDropsOutliers) {
       if (clipped.count[b] < 50) continue;  // the few bins at the detector's corners
       EXPECT_NEAR(clipped.intensity[b], 3.0, 0.2) << b;
       EXPECT_GT(plain.intensity[b], 100.0) << b;
-      if (model == ErrorModel::azimuthal) EXPECT_NEAR(clipped.std_dev[b], 1.0, 0.05) << b;
+      if (model == ErrorModel::azimuthal) {
+        EXPECT_NEAR(clipped.std_dev[b], 1.0, 0.05) << b;
+      }
       EXPECT_NEAR(clipped.sigma[b], clipped.std_dev[b] / std::sqrt(clipped.count[b]), 1e-9 + 0.01 * clipped.sigma[b]);
     }
     // No iteration: the plain mean.
@@ -346,6 +350,65 @@ TEST(XrayIntegrator, IntegerNoSplitCakeEqualsTheCsrProduct) {
       EXPECT_EQ(got.sigma, ref.sigma);
       EXPECT_EQ(got.sum_signal, ref.sum_signal);
       EXPECT_EQ(got.count, ref.count);
+    }
+  }
+}
+
+namespace {
+// Collects streamed frames in memory (scan order checked).
+struct MemorySink : io::FrameSink {
+  std::vector<float> values;
+  std::int64_t next = 0, frame_values = 0;
+  void write_frames(std::int64_t first, std::int64_t count, const std::byte* data) override {
+    EXPECT_EQ(first, next);
+    const auto* v = reinterpret_cast<const float*>(data);
+    values.insert(values.end(), v, v + count * frame_values);
+    next = first + count;
+  }
+};
+}  // namespace
+
+TEST(XrayIntegrator, CakesOfAScanEqualSingleImageCakes) {
+  IntegrationSetup s;
+  s.npt_rad = 14;
+  s.npt_azim = 9;
+  s.splitting = Splitting::bbox;
+  auto ai = std::make_shared<const AzimuthalIntegrator>(DetectorGeometry(small_poni(), H, W), s);
+  // A 3 x 4 scan of random uint16 frames.
+  Array data(DType::u16, {3, 4, H, W});
+  std::mt19937 rng(8);
+  std::uniform_int_distribution<int> u(0, 1000);
+  for (std::int64_t p = 0; p < 12 * H * W; ++p) data.data<std::uint16_t>()[p] = static_cast<std::uint16_t>(u(rng));
+  std::vector<double> first_mean;
+  for (int threads : {1, 3}) {
+    io::MemorySource source(data);
+    MemorySink sink;
+    sink.frame_values = 9 * 14;
+    AzimuthalCakes cakes(ai, sink);
+    engine::Analysis* analyses[] = {&cakes};
+    engine::RunOptions options;
+    options.threads = threads;
+    options.block_frames = threads == 1 ? 5 : 2;
+    engine::run(source, analyses, options);
+    ASSERT_EQ(sink.values.size(), 12u * 9 * 14);
+    std::vector<double> mean(9 * 14, 0.0);
+    for (std::int64_t f = 0; f < 12; ++f) {
+      const Array frame = Array::borrow(data.data<std::uint16_t>() + f * H * W, DType::u16, {H, W});
+      const IntegrationResult one = ai->integrate(frame);
+      for (std::size_t k = 0; k < one.intensity.size(); ++k) {
+        ASSERT_EQ(sink.values[static_cast<std::size_t>(f) * 126 + k], static_cast<float>(one.intensity[k])) << f;
+        mean[k] += static_cast<float>(one.intensity[k]);
+      }
+    }
+    const std::vector<Result> r = cakes.results();
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].data.shape(), (Shape{9, 14}));
+    std::vector<double> got(r[0].data.data<double>(), r[0].data.data<double>() + 126);
+    for (std::size_t k = 0; k < 126; ++k) EXPECT_NEAR(got[k], mean[k] / 12, 1e-9 * std::abs(mean[k]));
+    if (first_mean.empty()) {
+      first_mean = got;
+    } else {
+      EXPECT_EQ(got, first_mean);  // independent of threads and blocks
     }
   }
 }

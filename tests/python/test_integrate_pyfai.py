@@ -371,6 +371,32 @@ def test_scan_profiles_through_the_engine(cli, tmp_path):
     assert profiles.max() > 0
 
 
+def test_scan_cakes_stream_into_a_datacube(cli, tmp_path):
+    """--scan with --npt-azim: a 2D cake per position (ry, rx, npt_azim, npt); each equals the cake of
+    that frame integrated alone, bit for bit (as float32)."""
+    h5py = pytest.importorskip("h5py")
+    tifffile = pytest.importorskip("tifffile")
+    cli("simulate", tmp_path / "rings.h5", "--kind", "rings", "--scan", "3,4", "--frame", "96,96", "--seed", "5")
+    geometry = ["--wavelength-A", "0.02508", "--center", "47.5,47.5", "--k-per-pixel", "0.01", "--npt", 40,
+                "--npt-azim", 16, "--unit", "q_A^-1", "--method", "bbox"]
+    cli("--threads", 2, "integrate", tmp_path / "rings.h5", "--scan", *geometry, "-o", tmp_path / "cakes.h5")
+    with h5py.File(tmp_path / "cakes.h5", "r") as f:
+        cakes = f["azimuthal_integration/azimuthal_cakes/data"][()]
+        mean = f["azimuthal_integration/mean_cake/data"][()]
+    with h5py.File(tmp_path / "rings.h5", "r") as f:
+        cubes = []
+        f.visititems(lambda name, obj: cubes.append(obj[()]) if isinstance(obj, h5py.Dataset) and obj.ndim == 4 else None)
+    frames = cubes[0]
+    assert cakes.shape == (3, 4, 16, 40) and cakes.dtype == np.float32
+    assert np.allclose(cakes.reshape(-1, 16, 40).mean(axis=0), mean, rtol=1e-5)
+    tifffile.imwrite(tmp_path / "frame.tif", frames[2, 1])
+    cli("integrate", tmp_path / "frame.tif", *geometry, "--format", "h5", "-o", tmp_path / "one.h5")
+    with h5py.File(tmp_path / "one.h5", "r") as f:
+        one = f["azimuthal_integration/intensity/data"][()]
+    assert one.shape == (16, 40) and one.max() > 0
+    assert np.array_equal(cakes[2, 1], one.astype(np.float32))
+
+
 def test_electron_geometry_options(cli, tmp_path):
     """Pixel size + camera length, and the reciprocal pixel size, give the same q axis (small angles)."""
     tifffile = pytest.importorskip("tifffile")
