@@ -303,6 +303,10 @@ def test_mask_of_wrong_shape_is_refused(cli, small_image):
     (["--method", "magic"], "splitting"),
     (["--radial-range", "3,3"], "radial range"),
     (["--polarization", "2"], "polarization"),
+    (["--sigma-clip", "3"], "error model"),
+    (["--sigma-clip", "-1", "--error-model", "poisson"], "threshold"),
+    (["--sigma-clip", "3", "--max-iter", "5000", "--error-model", "poisson"], "iterations"),
+    (["--sigma-clip", "3", "--percentile", "50", "--error-model", "poisson"], "choose one"),
 ])
 def test_bad_parameters_are_refused(cli, small_image, args, needle):
     folder, _ = small_image
