@@ -1,6 +1,7 @@
 // Azimuthal integration throughput: the CSR matrix (built once) applied to a Pilatus-1M-sized
 // int32 image (1043 x 981, the CeO2_Pilatus1M geometry), 1D (1000 bins) and 2D (1000 x 360 bins),
-// for each pixel splitting scheme, on 1..N threads; plus the one-off matrix build.
+// for each pixel splitting scheme, on 1..N threads; sigma clipping (1D, no splitting, azimuthal
+// errors, threshold 5, 5 iterations); plus the one-off matrix build.
 //
 //   bench_azimuthal [--json RATES.json] [google-benchmark flags]
 // bench/compare_pyfai.py runs this and pyFAI (integrate1d/2d, method (split, "csr", "cython"))
@@ -82,6 +83,26 @@ void BM_Integrate(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * rows * cols * 4);
 }
 
+// Sigma clipping (pyFAI's sigma_clip_ng), 1D without splitting, azimuthal error model,
+// threshold 5, at most 5 iterations. Args: threads.
+void BM_SigmaClip(benchmark::State& state) {
+  tbb::task_arena arena(static_cast<int>(state.range(0)));
+  std::unique_ptr<AzimuthalIntegrator> ai;
+  arena.execute([&] {
+    ai = std::make_unique<AzimuthalIntegrator>(DetectorGeometry(pilatus_poni(), rows, cols), setup(Splitting::no, false));
+  });
+  FrameCorrections corrections;
+  corrections.keep_sums = false;
+  corrections.error_model = ErrorModel::azimuthal;
+  for (auto _ : state) {
+    IntegrationResult out;
+    arena.execute([&] { out = ai->sigma_clip(image(), corrections, 5, 5); });
+    benchmark::DoNotOptimize(out.intensity.data());
+  }
+  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(state.iterations() * rows * cols * 4);
+}
+
 void BM_Build(benchmark::State& state) {
   const auto split = static_cast<Splitting>(state.range(0));
   tbb::task_arena arena(1);
@@ -113,6 +134,8 @@ int main(int argc, char** argv) {
             ->Args({split, two_d, t})
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
+  for (int t = 1; t <= hw; t *= 2)
+    benchmark::RegisterBenchmark("sigma_clip1d_no", BM_SigmaClip)->Args({t})->UseRealTime()->Unit(benchmark::kMillisecond);
   for (int split = 0; split < 3; ++split)
     benchmark::RegisterBenchmark((std::string("build1d_") + names[split]).c_str(), BM_Build)
         ->Args({split, 0})

@@ -2,7 +2,8 @@
 """Azimuthal integration per core: scandiff (bench_azimuthal, CSR applied with TBB on 1 thread) against
 pyFAI (integrate1d / integrate2d, method (split, "csr", "cython"), OMP_NUM_THREADS=1) on the same
 Pilatus-1M-sized int32 image (1043 x 981, CeO2_Pilatus1M geometry), 1000 radial bins, 360 azimuthal
-bins for 2D, q_nm^-1, polarization 0.99, solid angle on, timed in this one script on this machine.
+bins for 2D, q_nm^-1, polarization 0.99, solid angle on, timed in this one script on this machine;
+and sigma clipping (sigma_clip_ng, 1D, no splitting, azimuthal errors, thres 5, max_iter 5).
 
     OMP_NUM_THREADS=1 python3 bench/compare_pyfai.py [--build build] [--repeat 20]
 
@@ -43,7 +44,8 @@ def main():
 
     out = "/tmp/scandiff_bench_azimuthal.json"
     subprocess.run([os.path.join(args.build, "bench_azimuthal"), f"--benchmark_out={out}",
-                    "--benchmark_out_format=json", "--benchmark_filter=integrate.d_[a-z]+/[0-9]/[0-9]/1/",
+                    "--benchmark_out_format=json",
+                    "--benchmark_filter=(integrate.d_[a-z]+/[0-9]/[0-9]/1/|sigma_clip1d_no/1/)",
                     "--benchmark_min_time=1s"], check=True, capture_output=True, text=True)
     with open(out) as f:
         ours = {b["name"].replace("/real_time", ""): 1e3 / b["cpu_time"] for b in json.load(f)["benchmarks"]
@@ -69,6 +71,13 @@ def main():
             mine = ours.get(f"{name}/{split_code}/{two_d}/1", float("nan"))
             theirs = 1.0 / t
             print(f"{name:22s} {mine:12.1f} {theirs:12.1f} {mine / theirs:6.1f}x")
+    # Sigma clipping: sigma_clip_ng, no splitting, azimuthal errors, thres 5, max_iter 5.
+    call = lambda: ai.sigma_clip_ng(img, 1000, unit="q_nm^-1", method=("no", "csr", "cython"), polarization_factor=0.99,
+                                    error_model="azimuthal", thres=5, max_iter=5)
+    call()
+    theirs = 1.0 / best_cpu_time(args.repeat, call)
+    mine = ours.get("sigma_clip1d_no/1", float("nan"))
+    print(f"{'sigma_clip1d_no':22s} {mine:12.1f} {theirs:12.1f} {mine / theirs:6.1f}x")
 
 
 if __name__ == "__main__":

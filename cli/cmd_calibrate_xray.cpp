@@ -43,6 +43,12 @@ void calibrate_xray(const CalibrateXrayArgs& a) {
       calibrant.name, a.image, a.poni, 1e3 * g.distance_m, 1e3 * g.poni1_m, g.poni1_m / g.pixel1_m, 1e3 * g.poni2_m,
       g.poni2_m / g.pixel2_m, g.rot1_rad, g.rot2_rad, g.rot3_rad, 1e10 * g.wavelength_m,
       r.rms_residual_rad * 180 / 3.141592653589793, a.output);
+  if (!r.covariance.empty())
+    std::cout << fmt::format(
+        "  1-sigma (independent residuals): distance {:.4f} mm, poni1 {:.3f} px, poni2 {:.3f} px, rot1 {:.2e}, "
+        "rot2 {:.2e} rad\n  correlations: poni2-rot1 {:.4f}, poni1-rot2 {:.4f}\n",
+        1e3 * r.std_error(0), r.std_error(1) / g.pixel1_m, r.std_error(2) / g.pixel2_m, r.std_error(3),
+        r.std_error(4), r.correlation(2, 3), r.correlation(1, 4));
 }
 
 }  // namespace

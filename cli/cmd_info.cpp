@@ -59,6 +59,17 @@ void register_info(CLI::App& app, const GlobalOptions&) {
     if (shape != info.metadata.end() && shape->is_object() && shape->contains("source"))
       std::cout << fmt::format("  scan shape  from {}: {}\n", shape->at("source").get<std::string>(),
                                shape->value("reason", std::string()));
+    const auto frameset = info.metadata.find("sxdm_frameset");  // SXDM manifests: one line per scan
+    if (frameset != info.metadata.end() && frameset->is_object()) {
+      std::cout << fmt::format("  frameset    {} scans, reference {}, background {}\n", frameset->at("scans").size(),
+                               frameset->value("reference", std::string()), frameset->at("background").dump());
+      for (const auto& s : frameset->at("scans"))
+        std::cout << fmt::format("    {:<14} theta {:>10.5f}  scan {}  {} frames  shift (dy, dx) ({}, {})  {}\n",
+                                 s.value("name", std::string()), s.value("theta", 0.0),
+                                 s.value("scan_shape", Metadata::array()).dump(), s.value("frames", 0),
+                                 s["shift"].value("dy", 0.0), s["shift"].value("dx", 0.0),
+                                 s.value("record", std::string()));
+    }
     std::cout << "  calibration " << doc["calibration"].dump(2) << '\n';
     if (!info.metadata.empty()) std::cout << "  metadata    " << info.metadata.dump(2) << '\n';
   });

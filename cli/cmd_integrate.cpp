@@ -19,6 +19,9 @@
 #include "scandiff/core/log.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/image_file.hpp"
+#include "scandiff/io/emd.hpp"
+#include "scandiff/io/raw_writer.hpp"
+#include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 #include "scandiff/xray/pattern_text.hpp"
@@ -47,6 +50,8 @@ struct IntegrateArgs {
   std::vector<double> radial_range, azimuth_range;
   std::string error_model = "none";
   std::vector<double> percentile;
+  std::optional<double> sigma_clip;
+  int max_iter = 5;
   std::optional<double> dummy;
   double delta_dummy = 0;
   bool flip_ud = false;
@@ -162,12 +167,17 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     header.filter = a.percentile.size() == 1 ? fmt::format("quantile {}%", a.percentile[0])
                                              : fmt::format("mean of quantiles {}%..{}%", a.percentile[0], a.percentile[1]);
   if (a.percentile.size() > 2) throw InvalidArgument("--percentile: expected P or LO,HI");
+  if (a.sigma_clip) {
+    if (!a.percentile.empty()) throw InvalidArgument("--sigma-clip and --percentile: choose one filter");
+    header.filter = fmt::format("sigma clipping (sigma_clip_ng) threshold {}, at most {} iterations", *a.sigma_clip,
+                                a.max_iter);
+  }
 
   if (a.scan) {
     // A 4D dataset: one pass of the engine, a 1D profile per scan position, one EMD file.
     if (a.inputs.size() != 1) throw InvalidArgument("--scan: give one dataset");
-    if (a.npt_azim > 0) throw InvalidArgument("--scan: per-position 2D cakes are not supported; use --npt-azim 0");
-    if (!a.percentile.empty()) throw InvalidArgument("--scan: --percentile is not supported for scans");
+    if (!a.percentile.empty() || a.sigma_clip)
+      throw InvalidArgument("--scan: --percentile and --sigma-clip are not supported for scans");
     InputOptions in;
     in.path = a.inputs[0];
     auto source = in.open();
@@ -178,17 +188,38 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
       tbb::task_arena build_arena(global.threads > 0 ? global.threads : tbb::task_arena::automatic);
       build_arena.execute([&] { integrator = std::make_shared<const xray::AzimuthalIntegrator>(geometry, setup); });
     }
-    xray::AzimuthalProfiles profiles(integrator, corr);
-    engine::Analysis* analyses[] = {&profiles};
-    const auto t0 = std::chrono::steady_clock::now();
-    engine::run(*source, analyses, global.run_options("integrate"));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const fs::path out = output_for(a, a.inputs[0], ".h5");
     Metadata md{{"poni", xray::format_poni(poni)}, {"unit", a.unit}, {"method", a.method},
                 {"error_model", a.error_model}, {"source", a.inputs[0]}};
-    write_results_emd(out, "azimuthal_integration", info.calibration, profiles.results(), {{"integration", md}});
-    log_info("{} -> {}: {} profiles, {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
-             static_cast<double>(info.frame_count()) / seconds);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (a.npt_azim > 0) {
+      // 2D: the cakes stream into an EMD datacube (ry, rx, npt_azim, npt) as the pass goes.
+      const std::string root = "azimuthal_integration";
+      io::EmdWriter emd(out);
+      emd.add_root(root, info.calibration);
+      Calibration cake_cal;  // scan axes as the dataset's; the cake axes are bins (see cake_axes)
+      cake_cal.scan_pixel_size = info.calibration.scan_pixel_size;
+      cake_cal.scan_units = info.calibration.scan_units;
+      emd.add_datacube(root, "azimuthal_cakes", {info.scan_y, info.scan_x, a.npt_azim, a.npt}, DType::f32, cake_cal);
+      io::EmdDataCubeSink sink(emd, root, "azimuthal_cakes");
+      xray::AzimuthalCakes cakes(integrator, sink, corr);
+      engine::Analysis* analyses[] = {&cakes};
+      engine::run(*source, analyses, global.run_options("integrate"));
+      for (const Result& r : cakes.results()) emd.add_array(root, r, python_class_for(r));
+      const std::vector<double> chi = integrator->integrate(Array(DType::f32, {info.frame_y, info.frame_x})).azimuthal;
+      md["cake_axes"] = {"ry", "rx", "chi", a.unit};
+      md["chi_deg"] = chi;
+      emd.add_metadata(root, "integration", md);
+      emd.commit();
+    } else {
+      xray::AzimuthalProfiles profiles(integrator, corr);
+      engine::Analysis* analyses[] = {&profiles};
+      engine::run(*source, analyses, global.run_options("integrate"));
+      write_results_emd(out, "azimuthal_integration", info.calibration, profiles.results(), {{"integration", md}});
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log_info("{} -> {}: {} {}, {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
+             a.npt_azim > 0 ? "cakes" : "profiles", static_cast<double>(info.frame_count()) / seconds);
     return;
   }
 
@@ -205,7 +236,9 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                 integrator->matrix().value.size());
     }
     const auto t0 = std::chrono::steady_clock::now();
-    if (a.percentile.empty()) {
+    if (a.sigma_clip) {
+      arena.execute([&] { r = integrator->sigma_clip(image, corr, *a.sigma_clip, a.max_iter); });
+    } else if (a.percentile.empty()) {
       arena.execute([&] { integrator->integrate(image, corr, r); });
     } else {
       const double lo = a.percentile.front() / 100, hi = a.percentile.back() / 100;
@@ -222,6 +255,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
       std::vector<Result> results{as_result("intensity", r.intensity, r, setup.unit),
                                   as_result("count", r.count, r, setup.unit)};
       if (!r.sigma.empty()) results.push_back(as_result("sigma", r.sigma, r, setup.unit));
+      if (!r.std_dev.empty()) results.push_back(as_result("std", r.std_dev, r, setup.unit));
       Metadata md{{"poni", xray::format_poni(poni)},
                   {"unit", a.unit},
                   {"method", a.method},
@@ -276,12 +310,20 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--azimuth-range", a->azimuth_range, "LO,HI in degrees (chi in -180..180)")
       ->delimiter(',')
       ->expected(2);
-  cmd->add_option("--error-model", a->error_model, "none, poisson or azimuthal (adds a sigma column)")
+  cmd->add_option("--error-model", a->error_model,
+                  "none, poisson, azimuthal or hybrid (adds a sigma column; hybrid: azimuthal for --sigma-clip, "
+                  "Poisson for the result)")
       ->capture_default_str();
   cmd->add_option("--percentile", a->percentile,
                   "median filter along the azimuth instead of the mean: P (50 = weighted median) or LO,HI "
                   "(mean between the two quantiles), pyFAI's medfilt1d_ng")
       ->delimiter(',');
+  cmd->add_option("--sigma-clip", a->sigma_clip,
+                  "sigma clipping along the azimuth instead of the mean (pyFAI's sigma_clip_ng): drop pixels with "
+                  "|I - <I>| > THRES std (or Chauvenet's bound if larger) and repeat; needs --error-model; use "
+                  "--method no, as pyFAI");
+  cmd->add_option("--max-iter", a->max_iter, "sigma clipping: at most this many clipping iterations")
+      ->capture_default_str();
   cmd->add_option("--dummy", a->dummy, "pixel value marking invalid pixels");
   cmd->add_option("--delta-dummy", a->delta_dummy, "tolerance on --dummy")->capture_default_str();
   cmd->add_flag("--flip-ud", a->flip_ud,
@@ -289,7 +331,9 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--orientation", a->orientation, "override the detector orientation (1..4, pyFAI's)");
   cmd->add_flag("--scan", a->scan,
                 "the input is a 4D scan (EMD/HDF5, Merlin .mib): a 1D profile per position through the streaming "
-                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile)");
+                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile); with --npt-azim "
+                "a 2D cake per position, streamed into the datacube azimuthal_cakes (ry, rx, npt-azim, npt), "
+                "and mean_cake");
   cmd->callback([a, &global] { integrate(*a, global); });
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "input_options.hpp"
 #include "preparation_options.hpp"
 #include "result_files.hpp"
@@ -64,9 +65,7 @@ void run_centroid(const CentroidCliOptions& o, const GlobalOptions& global) {
   const PreparedInput prepared = prepare_input(o.input.open(), o.prep);
   const io::DatasetInfo& info = prepared.info;
 
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
 
   sxdm::CentroidMaps maps(options);
   run_sxdm_pass(prepared, hot.get(), {&maps}, global, "sxdm centroid");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "output_folder.hpp"
 #include "input_options.hpp"
 #include "preparation_options.hpp"
 #include "result_files.hpp"
@@ -37,9 +38,7 @@ void run_roi(const RoiCliOptions& o, const GlobalOptions& global) {
   const PreparedInput prepared = prepare_input(o.input.open(), o.prep);
   const io::DatasetInfo& info = prepared.info;
 
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw IoError(fmt::format("--out {}: cannot create the folder: {}", o.out, ec.message()));
+  create_output_folder(o.out);
 
   sxdm::RoiMaps roi(boxes);
   run_sxdm_pass(prepared, hot.get(), {&roi}, global, "sxdm roi");

@@ -51,9 +51,11 @@ void register_strain(CLI::App& app, const GlobalOptions& global);
 void register_calibrate_ellipse(CLI::App& calibrate, const GlobalOptions& global);
 void register_calibrate_pixel_size(CLI::App& calibrate, const GlobalOptions& global);
 void register_polar(CLI::App& app, const GlobalOptions& global);
-// `sxdm` and its subcommands (cmd_sxdm_*.cpp): scanning X-ray diffraction microscopy maps.
+// `sxdm` and its subcommands (cmd_sxdm_*.cpp): scanning X-ray diffraction microscopy.
 void register_sxdm(CLI::App& app, const GlobalOptions& global);
 void register_sxdm_centroid(CLI::App& sxdm, const GlobalOptions& global);
 void register_sxdm_roi(CLI::App& sxdm, const GlobalOptions& global);
+void register_sxdm_rocking(CLI::App& sxdm, const GlobalOptions& global);
+void register_sxdm_align(CLI::App& sxdm, const GlobalOptions& global);
 
 }  // namespace scandiff::cli

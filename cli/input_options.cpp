@@ -10,7 +10,7 @@ namespace scandiff::cli {
 void InputOptions::add_to(CLI::App* cmd) {
   cmd->add_option("file", path,
                   "dataset: HDF5 (EMD 1.0 .h5/.emd, HyperSpy .hspy, Dectris *_master.h5), Merlin .mib (or its .hdr), "
-                  "a TIFF/EDF/CBF image or stack, or raw binary with --raw-shape")
+                  "a TIFF/EDF/CBF image or stack, an SXDM frameset manifest (.json), or raw binary with --raw-shape")
       ->required();
   cmd->add_option("--raw-shape", raw_shape, "raw binary: scan and frame shape as ry,rx,qy,qx")
       ->delimiter(',')

@@ -25,6 +25,9 @@ from .polar import (Polar, calibrate_ellipse, calibrate_pixel_size, detector_mas
                     read_calibrant)
 from .xray import (AzimuthalIntegrator, AzimuthalProfiles, IntegrationResult, PoniGeometry, calibrate_xray,
                    electron_geometry, integrate_scan, load_poni, read_image, write_poni)
+from .sxdm import (CentroidMaps, RoiMaps, centroid_maps, hot_pixel_stage, medfilt, roi_maps, rocking_curve,
+                   selective_median)
+from .sxdm import align as align_frameset
 from .stem import (CenterOfMass, Origin, OriginCalibration, VirtualDiffraction, VirtualImage, VirtualImages, annulus,
                    calibrate_origin, calibrate_probe, center_of_mass, circle, detector, dpc, find_bad_pixels,
                    median_diffraction, point, rectangle, virtual_diffraction, virtual_image, virtual_images)
@@ -54,4 +57,7 @@ __all__ = [
     "read_bragg_vectors", "strain", "synthetic_probe", "vacuum_probe",
     # factorisations and spectrum/scan readers
     "edx_class_means", "kmeans", "nmf", "nmf_error_scan", "pca", "read_mda", "read_ripple",
+    # SXDM maps, hot-pixel filters, framesets
+    "CentroidMaps", "RoiMaps", "align_frameset", "centroid_maps", "hot_pixel_stage", "medfilt", "roi_maps",
+    "rocking_curve", "selective_median",
 ]

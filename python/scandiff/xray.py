@@ -88,8 +88,8 @@ class IntegrationResult(tuple):
     results: 1D ``radial, intensity`` (+ ``sigma`` with an error model), 2D ``intensity, radial,
     azimuthal``. float64 arrays: ``intensity`` (npt,) or (npt_azim, npt) (chi rows, radial
     columns), ``radial`` bin centres in ``unit``, ``azimuthal`` chi bin centres in degrees,
-    ``sigma`` (None without an error model), and the per-bin sums ``sum_signal``,
-    ``sum_normalization``, ``count``. ``save(path)`` writes pyFAI-style text as the CLI does."""
+    ``sigma`` (None without an error model), ``std`` (sigma clipping only: the per-bin standard
+    deviation), and the per-bin sums ``sum_signal``, ``sum_normalization``, ``count``. ``save(path)`` writes pyFAI-style text as the CLI does."""
 
     def __new__(cls, core: _core.IntegrationResult, header: dict[str, Any]):
         radial, intensity, sigma = core.radial, core.intensity, core.sigma
@@ -101,6 +101,7 @@ class IntegrationResult(tuple):
         self._core, self._header = core, header
         self.radial, self.intensity, self.sigma, self.azimuthal = radial, intensity, sigma, core.azimuthal
         self.sum_signal, self.sum_normalization, self.count = core.sum_signal, core.sum_normalization, core.count
+        self.std = core.std  # sigma clipping only
         self.unit = header["unit"]
         return self
 
@@ -112,7 +113,7 @@ class IntegrationResult(tuple):
         return {"analysis": "azimuthal_integration", **h}
 
     def results(self) -> dict[str, Result]:
-        """intensity, count (and sigma) as :class:`Result` s with their axes, as ``integrate --format h5``."""
+        """intensity, count (and sigma, std) as :class:`Result` s with their axes, as ``integrate --format h5``."""
         rad = self.radial
         step = float(rad[1] - rad[0]) if len(rad) > 1 else 1.0
         axes = [{"name": self.unit, "origin": float(rad[0]), "step": step, "units": self.unit}]
@@ -121,7 +122,7 @@ class IntegrationResult(tuple):
             axes.insert(0, {"name": "chi", "origin": float(chi[0]),
                             "step": float(chi[1] - chi[0]) if len(chi) > 1 else 1.0, "units": "deg"})
         out = {}
-        for name in ("intensity", "count", "sigma"):
+        for name in ("intensity", "count", "sigma", "std"):
             values = getattr(self, name)
             if values is not None:
                 out[name] = Result(name, values, axes, "counts", self.provenance)
@@ -190,13 +191,15 @@ class AzimuthalIntegrator:
 
     def _integrate(self, data, npt, npt_azim, filename, correct_solid_angle, error_model, radial_range,
                    azimuth_range, mask, dummy, delta_dummy, polarization_factor, dark, flat, method, unit,
-                   normalization_factor, mask_below, mask_above, quantiles, filter_text) -> IntegrationResult:
+                   normalization_factor, mask_below, mask_above, quantiles, filter_text,
+                   sigma_clip=None) -> IntegrationResult:
         image = _image(data)
         ai = self.engine(image.shape, npt, npt_azim, unit, method, radial_range, azimuth_range, correct_solid_angle,
                          polarization_factor, normalization_factor, mask, flat)
         em = "none" if error_model in (None, False) else str(error_model)
         d = None if dark is None else _image(dark)
-        core = ai.integrate(image, d, dummy, float(delta_dummy or 0.0), mask_below, mask_above, em, 0.0, quantiles)
+        core = ai.integrate(image, d, dummy, float(delta_dummy or 0.0), mask_below, mask_above, em, 0.0, quantiles,
+                            sigma_clip)
         header = {"poni": self.geometry, "unit": unit, "method": _splitting(method),
                   "mask": mask is not None or mask_below is not None or mask_above is not None,
                   "dark": dark is not None, "flat": flat is not None, "polarization_factor": polarization_factor,
@@ -255,6 +258,29 @@ class AzimuthalIntegrator:
             raise TypeError(f"medfilt1d: unknown options {sorted(unknown)}")
         args.update(options)
         return self._integrate(data, npt, 0, quantiles=(lo, hi), filter_text=text, **args)
+
+    def sigma_clip_ng(self, data, npt: int = 1000, thres: float = 5, max_iter: int = 5,
+                      error_model: str = "poisson", method: Any = "no", **options: Any) -> IntegrationResult:
+        """Sigma clipping along the azimuth instead of the mean (pyFAI's ``sigma_clip_ng``,
+        ``integrate --sigma-clip THRES --max-iter N``): per radial bin, pixels with
+        ``|x/omega - mean| > k * std`` are dropped, k = max(thres, Chauvenet's bound), at most
+        ``max_iter`` times; ``error_model`` 'poisson', 'azimuthal' or 'hybrid' (clip with the
+        azimuthal spread, report Poisson errors). The result adds ``std`` (per-bin standard
+        deviation) beside ``sigma`` (standard error of the mean). Other options as
+        :meth:`integrate1d`; with pixel splitting a clipped pixel leaves only the bin that
+        clipped it (pyFAI drops it from every bin: docs/azimuthal-integration.md)."""
+        if error_model in (None, False, "none"):
+            raise ValueError("sigma_clip_ng: error_model must be 'poisson', 'azimuthal' or 'hybrid'")
+        text = f"sigma clipping (sigma_clip_ng) threshold {_g(thres)}, at most {int(max_iter)} iterations"
+        args = dict(filename=None, correct_solid_angle=True, radial_range=None, azimuth_range=None,
+                    mask=None, dummy=None, delta_dummy=None, polarization_factor=None, dark=None, flat=None,
+                    unit="q_nm^-1", normalization_factor=1.0, mask_below=None, mask_above=None)
+        unknown = set(options) - set(args)
+        if unknown:
+            raise TypeError(f"sigma_clip_ng: unknown options {sorted(unknown)}")
+        args.update(options)
+        return self._integrate(data, npt, 0, error_model=error_model, method=method, quantiles=None,
+                               filter_text=text, sigma_clip=(float(thres), int(max_iter)), **args)
 
 
 def _g(x: float) -> str:

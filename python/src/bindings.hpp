@@ -110,5 +110,6 @@ void bind_polar(nb::module_& m);
 void bind_bragg(nb::module_& m);
 void bind_xray(nb::module_& m);
 void bind_analysis(nb::module_& m);
+void bind_sxdm(nb::module_& m);
 
 }  // namespace scandiff::python

@@ -13,4 +13,5 @@ NB_MODULE(_core, m) {
   scandiff::python::bind_bragg(m);
   scandiff::python::bind_xray(m);
   scandiff::python::bind_analysis(m);
+  scandiff::python::bind_sxdm(m);
 }

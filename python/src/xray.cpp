@@ -103,7 +103,9 @@ void bind_xray(nb::module_& m) {
       .def_prop_ro("sum_signal", [](const xray::IntegrationResult& r) { return values_of(r, r.sum_signal); })
       .def_prop_ro("sum_normalization",
                    [](const xray::IntegrationResult& r) { return values_of(r, r.sum_normalization); })
-      .def_prop_ro("count", [](const xray::IntegrationResult& r) { return values_of(r, r.count); });
+      .def_prop_ro("count", [](const xray::IntegrationResult& r) { return values_of(r, r.count); })
+      .def_prop_ro("std", [](const xray::IntegrationResult& r) { return values_of(r, r.std_dev); },
+                   "sigma clipping only: the standard deviation of the kept pixels' values in each bin");
 
   nb::class_<Integrator>(m, "AzimuthalIntegrator",
                          "the sparse pixel -> bin matrix of one geometry, detector shape and setup (pyFAI's "
@@ -139,18 +141,22 @@ void bind_xray(nb::module_& m) {
       .def("integrate", [](const Integrator& i, nb::ndarray<nb::ro, nb::device::cpu> frame, nb::handle dark,
                            std::optional<float> dummy, float delta_dummy, std::optional<float> valid_min,
                            std::optional<float> valid_max, const std::string& error_model, float empty,
-                           std::optional<std::pair<double, double>> quantiles) {
+                           std::optional<std::pair<double, double>> quantiles,
+                           std::optional<std::pair<double, int>> sigma_clip) {
         const Array image = borrow_array(frame);  // read in place, the caller's array stays alive
         const xray::FrameCorrections c =
             corrections_of(dark, dummy, delta_dummy, valid_min, valid_max, error_model, empty);
+        if (quantiles && sigma_clip) throw InvalidArgument("quantiles and sigma_clip: choose one filter");
         nb::gil_scoped_release release;
         if (quantiles) return i.impl->median_filter(image, c, quantiles->first, quantiles->second);
+        if (sigma_clip) return i.impl->sigma_clip(image, c, sigma_clip->first, sigma_clip->second);
         return i.impl->integrate(image, c);
       }, nb::arg("frame"), nb::arg("dark") = nb::none(), nb::arg("dummy") = nb::none(), nb::arg("delta_dummy") = 0.0f,
            nb::arg("valid_min") = nb::none(), nb::arg("valid_max") = nb::none(), nb::arg("error_model") = "none",
-           nb::arg("empty") = 0.0f, nb::arg("quantiles") = nb::none(),
+           nb::arg("empty") = 0.0f, nb::arg("quantiles") = nb::none(), nb::arg("sigma_clip") = nb::none(),
            "one (rows, cols) image; with quantiles=(lo, hi) (fractions) the azimuthal quantile filter instead of "
-           "the mean (pyFAI's medfilt1d_ng)");
+           "the mean (pyFAI's medfilt1d_ng); with sigma_clip=(threshold, max_iter) sigma clipping along the "
+           "azimuth (pyFAI's sigma_clip_ng)");
 
   nb::class_<xray::AzimuthalProfiles, engine::Analysis>(
       m, "AzimuthalProfiles",

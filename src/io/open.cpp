@@ -9,6 +9,7 @@
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/hspy.hpp"
 #include "scandiff/io/image_file.hpp"
+#include "scandiff/sxdm/frameset.hpp"
 
 namespace scandiff::io {
 
@@ -35,10 +36,11 @@ std::unique_ptr<Source> open(const fs::path& path, const OpenOptions& options) {
     return open_emd(path, options.datapath);
   }
   if (is_mib_file(path)) return open_mib(path, options.mib);
+  if (sxdm::is_frameset_manifest(path)) return sxdm::open_frameset(path);
   if (detect_image_format(path)) return open_image_series({path}, options.images);
   throw FormatError(fmt::format("{}: not a recognised dataset; expected an HDF5 file (EMD 1.0, HyperSpy, Dectris "
                                 "master), a Merlin .mib/.hdr acquisition, a TIFF/EDF/CBF image (or stack), or raw "
-                                "binary described with --raw-shape and --dtype",
+                                "binary described with --raw-shape and --dtype, or an SXDM frameset manifest (JSON)",
                                 path.string()));
 }
 

@@ -27,11 +27,16 @@ DetectorBox parse_detector_box(std::string_view text, std::string_view what) {
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (item.empty() || ec != std::errc() || end != item.data() + item.size())
-      throw InvalidArgument(fmt::format("{} '{}': expected four integers x0,y0,x1,y1", what, text));
+      throw InvalidArgument(fmt::format("{} '{}': expected four integers x0,y0,x1,y1 (columns x0..x1-1, rows "
+                                        "y0..y1-1)",
+                                        what, text));
     v.push_back(value);
     start = comma + 1;
   }
-  if (v.size() != 4) throw InvalidArgument(fmt::format("{} '{}': expected four integers x0,y0,x1,y1", what, text));
+  if (v.size() != 4 || v[0] < 0 || v[1] < 0 || v[0] >= v[2] || v[1] >= v[3])
+    throw InvalidArgument(fmt::format("{} '{}': expected four integers x0,y0,x1,y1 with 0 <= x0 < x1, 0 <= y0 < y1 "
+                                      "(columns x0..x1-1, rows y0..y1-1)",
+                                      what, text));
   return {v[0], v[1], v[2], v[3]};
 }
 

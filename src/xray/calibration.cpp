@@ -6,6 +6,7 @@
 #include <fstream>
 #include <numbers>
 
+#include <Eigen/Dense>
 #include <fmt/format.h>
 
 #include "scandiff/analysis/least_squares.hpp"
@@ -142,11 +143,11 @@ RefineResult refine_geometry(const PoniGeometry& start, std::int64_t rows, std::
   double c = cost(r), mu = 1e-3;
   int iter = 0;
   bool converged = false;
-  for (; iter < 200 && !converged; ++iter) {
-    // Jacobian by central differences, n × n_par row-major.
+  // Jacobian by central differences, n × n_par row-major.
+  auto jacobian = [&](const std::vector<double>& at) {
     std::vector<double> J(static_cast<std::size_t>(n * n_par));
     for (int j = 0; j < n_par; ++j) {
-      std::vector<double> xp = x, xm = x;
+      std::vector<double> xp = at, xm = at;
       xp[static_cast<std::size_t>(j)] += steps[j];
       xm[static_cast<std::size_t>(j)] -= steps[j];
       const auto rp = residuals(xp), rm = residuals(xm);
@@ -154,6 +155,10 @@ RefineResult refine_geometry(const PoniGeometry& start, std::int64_t rows, std::
         J[static_cast<std::size_t>(i * n_par + j)] =
             (rp[static_cast<std::size_t>(i)] - rm[static_cast<std::size_t>(i)]) / (2 * steps[j]);
     }
+    return J;
+  };
+  for (; iter < 200 && !converged; ++iter) {
+    const std::vector<double> J = jacobian(x);
     std::vector<double> scale(static_cast<std::size_t>(n_par), 0);
     for (std::int64_t i = 0; i < n; ++i)
       for (int j = 0; j < n_par; ++j)
@@ -191,6 +196,18 @@ RefineResult refine_geometry(const PoniGeometry& start, std::int64_t rows, std::
   res.geometry = apply(x);
   res.rms_residual_rad = std::sqrt(c / static_cast<double>(n));
   res.iterations = iter;
+  // Covariance s²·(JᵀJ)⁻¹ at the solution, s² = Σr² / (n − n_par).
+  const std::vector<double> J = jacobian(x);
+  Eigen::MatrixXd jtj = Eigen::MatrixXd::Zero(n_par, n_par);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (int a = 0; a < n_par; ++a)
+      for (int b = 0; b < n_par; ++b)
+        jtj(a, b) += J[static_cast<std::size_t>(i * n_par + a)] * J[static_cast<std::size_t>(i * n_par + b)];
+  const double s2 = c / static_cast<double>(std::max<std::int64_t>(n - n_par, 1));
+  const Eigen::MatrixXd cov = s2 * jtj.completeOrthogonalDecomposition().pseudoInverse();
+  res.covariance.assign(static_cast<std::size_t>(n_par * n_par), 0.0);
+  for (int a = 0; a < n_par; ++a)
+    for (int b = 0; b < n_par; ++b) res.covariance[static_cast<std::size_t>(a * n_par + b)] = cov(a, b);
   return res;
 }
 

@@ -8,11 +8,13 @@
 #include <limits>
 #include <mutex>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <numbers>
 
 #include <fmt/format.h>
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include "pixel_split.hpp"
@@ -92,7 +94,8 @@ ErrorModel parse_error_model(std::string_view name) {
   if (name == "none") return ErrorModel::none;
   if (name == "poisson") return ErrorModel::poisson;
   if (name == "azimuthal") return ErrorModel::azimuthal;
-  throw InvalidArgument(fmt::format("error model '{}': expected none, poisson or azimuthal", name));
+  if (name == "hybrid") return ErrorModel::hybrid;
+  throw InvalidArgument(fmt::format("error model '{}': expected none, poisson, azimuthal or hybrid", name));
 }
 
 std::string_view error_model_name(ErrorModel m) {
@@ -100,6 +103,7 @@ std::string_view error_model_name(ErrorModel m) {
     case ErrorModel::none: return "none";
     case ErrorModel::poisson: return "poisson";
     case ErrorModel::azimuthal: return "azimuthal";
+    case ErrorModel::hybrid: return "hybrid";
   }
   return "?";
 }
@@ -364,6 +368,16 @@ void AzimuthalIntegrator::build(const DetectorGeometry& g) {
     bin_c2w2_[static_cast<std::size_t>(b)] = c2w2;
   });
 
+  // 2D without splitting: each pixel feeds one bin with fraction 1.
+  if (two_d && split == Splitting::no) {
+    pixel_bin_.assign(N, -1);
+    for (std::int64_t b = 0; b < n_bins; ++b)
+      for (std::int64_t e = csr_.row_start[static_cast<std::size_t>(b)]; e < csr_.row_start[static_cast<std::size_t>(b) + 1];
+           ++e)
+        pixel_bin_[static_cast<std::size_t>(csr_.pixel[static_cast<std::size_t>(csr_.column[static_cast<std::size_t>(e)])])] =
+            static_cast<std::int32_t>(b);
+  }
+
   // 1D: the same matrix by image pixel, for the pixel-order fast path.
   if (!two_d) {
     csc_start_.assign(N + 1, 0);
@@ -401,6 +415,9 @@ inline double row_dot(const float* val, const std::int32_t* col, std::int64_t e0
   return (s0 + s1) + (s2 + s3);
 }
 
+// The Poisson variance max(1, raw) (+ dark) is needed by these models (hybrid: for the result).
+bool uses_poisson_variance(ErrorModel m) { return m == ErrorModel::poisson || m == ErrorModel::hybrid; }
+
 }  // namespace
 
 std::vector<float> AzimuthalIntegrator::take_buffer() const {
@@ -432,7 +449,7 @@ bool AzimuthalIntegrator::preprocess(const Array& frame, const FrameCorrections&
   if (!corr.dark.empty()) dark = as_float(corr.dark, rows_, cols_, "dark");
   const auto N = static_cast<std::size_t>(csr_.cols);  // pixels feeding at least one bin
   const std::int32_t* pixel = csr_.pixel.data();
-  const bool poisson = corr.error_model == ErrorModel::poisson;
+  const bool poisson = uses_poisson_variance(corr.error_model);
   const bool checks = corr.dummy || corr.valid_min || corr.valid_max;
 
   // Pass 1 (per pixel, in the input's dtype): signal x = raw − dark in float32 (pyFAI's), NaN for
@@ -481,7 +498,7 @@ bool AzimuthalIntegrator::integrate_by_pixels(const Array& frame, const FrameCor
     return false;
   std::vector<float> dark;
   if (!corr.dark.empty()) dark = as_float(corr.dark, rows_, cols_, "dark");
-  const bool poisson = corr.error_model == ErrorModel::poisson;
+  const bool poisson = uses_poisson_variance(corr.error_model);
   const auto B = static_cast<std::size_t>(csr_.rows);
   const std::int64_t n_chunks = (rows_ + rows_per_chunk - 1) / rows_per_chunk;
   // Per chunk of image rows: Σ c·x (and Σ c²·σ²) per bin; merged in chunk order (deterministic).
@@ -542,9 +559,63 @@ bool AzimuthalIntegrator::integrate_by_pixels(const Array& frame, const FrameCor
   return true;
 }
 
+bool AzimuthalIntegrator::integrate_integer_no_split(const Array& frame, const FrameCorrections& corr,
+                                                     IntegrationResult& res) const {
+  const DType t = frame.dtype();
+  const bool integer = t == DType::u8 || t == DType::u16 || t == DType::u32 || t == DType::i32;
+  if (pixel_bin_.empty() || !integer || !corr.dark.empty() || corr.error_model == ErrorModel::azimuthal ||
+      corr.dummy || corr.valid_min || corr.valid_max || !frame.is_contiguous() || frame.rank() != 2 ||
+      frame.shape(0) != rows_ || frame.shape(1) != cols_)
+    return false;
+  const bool poisson = uses_poisson_variance(corr.error_model);
+  const auto B = static_cast<std::size_t>(csr_.rows);
+  const std::size_t width = poisson ? 2 * B : B;  // Σ x, then Σ σ² per bin
+  const std::int32_t* bin = pixel_bin_.data();
+  // Per-thread exact sums (integer-valued float32 values below 2^63 in total).
+  tbb::enumerable_thread_specific<std::vector<std::int64_t>> partial([&] { return std::vector<std::int64_t>(width, 0); });
+  visit_dtype(t, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T> && sizeof(T) <= 4) {
+      const T* raw = reinterpret_cast<const T*>(frame.bytes());
+      const auto n_pix = static_cast<std::size_t>(rows_ * cols_);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_pix, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
+        std::int64_t* acc = partial.local().data();
+        for (std::size_t p = r.begin(); p < r.end(); ++p) {
+          const std::int32_t b = bin[p];
+          if (b < 0) continue;
+          const float v = static_cast<float>(raw[p]);  // pyFAI's float32 value, an integer
+          acc[b] += static_cast<std::int64_t>(v);
+          if (poisson) acc[B + static_cast<std::size_t>(b)] += static_cast<std::int64_t>(std::max(1.0f, v));
+        }
+      });
+    }
+  });
+  std::vector<std::int64_t> sums(width, 0);
+  for (const auto& acc : partial)
+    for (std::size_t k = 0; k < width; ++k) sums[k] += acc[k];
+  res.intensity.resize(B);
+  res.sum_signal.resize(corr.keep_sums ? B : 0);
+  res.sum_normalization.resize(corr.keep_sums ? B : 0);
+  res.count.resize(corr.keep_sums ? B : 0);
+  res.sigma.resize(poisson ? B : 0);
+  for (std::size_t b = 0; b < B; ++b) {
+    const auto s = static_cast<double>(sums[b]);
+    const double n = bin_norm_[b];
+    res.intensity[b] = n != 0 ? s / n : corr.empty;
+    if (poisson) res.sigma[b] = n != 0 ? std::sqrt(static_cast<double>(sums[B + b])) / n : corr.empty;
+    if (corr.keep_sums) {
+      res.sum_signal[b] = s;
+      res.sum_normalization[b] = n;
+      res.count[b] = bin_count_[b];
+    }
+  }
+  fill_positions(res);
+  return true;
+}
+
 void AzimuthalIntegrator::integrate(const Array& frame, const FrameCorrections& corr, IntegrationResult& res) const {
-  if (integrate_by_pixels(frame, corr, res)) return;
-  const bool poisson = corr.error_model == ErrorModel::poisson;
+  if (integrate_by_pixels(frame, corr, res) || integrate_integer_no_split(frame, corr, res)) return;
+  const bool poisson = uses_poisson_variance(corr.error_model);
   const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
   std::vector<float> signal = take_buffer(), variance;
   const bool any_invalid = preprocess(frame, corr, signal, variance);
@@ -626,7 +697,7 @@ IntegrationResult AzimuthalIntegrator::median_filter(const Array& frame, const F
                                                      double q_max) const {
   if (!(q_min >= 0 && q_min <= q_max && q_max <= 1))
     throw InvalidArgument(fmt::format("quantiles ({}, {}): expected 0 <= low <= high <= 1", q_min, q_max));
-  const bool poisson = corr.error_model == ErrorModel::poisson;
+  const bool poisson = uses_poisson_variance(corr.error_model);
   const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
   std::vector<float> signal = take_buffer(), variance;
   preprocess(frame, corr, signal, variance);
@@ -685,6 +756,108 @@ IntegrationResult AzimuthalIntegrator::median_filter(const Array& frame, const F
         res.sum_signal[bb] = s;
         res.sum_normalization[bb] = n;
         res.count[bb] = cnt;
+      }
+    }
+  });
+  give_buffer(std::move(signal));
+  fill_positions(res);
+  return res;
+}
+
+IntegrationResult AzimuthalIntegrator::sigma_clip(const Array& frame, const FrameCorrections& corr, double threshold,
+                                                  int max_iter) const {
+  if (corr.error_model == ErrorModel::none)
+    throw InvalidArgument("sigma clipping needs an error model: poisson, azimuthal or hybrid");
+  if (!(threshold >= 0) || !std::isfinite(threshold))
+    throw InvalidArgument(fmt::format("sigma-clip threshold {}: expected a finite value >= 0", threshold));
+  if (max_iter < 0 || max_iter > 1000)
+    throw InvalidArgument(fmt::format("sigma-clip iterations {}: expected 0..1000", max_iter));
+  const bool poisson_result = uses_poisson_variance(corr.error_model);
+  const bool azimuthal_clip = corr.error_model != ErrorModel::poisson;
+  std::vector<float> signal = take_buffer(), variance;
+  preprocess(frame, corr, signal, variance);
+  const auto B = static_cast<std::size_t>(csr_.rows);
+  IntegrationResult res;
+  res.intensity.assign(B, corr.empty);
+  res.sigma.assign(B, corr.empty);
+  res.std_dev.assign(B, corr.empty);
+  if (corr.keep_sums) {
+    res.sum_signal.assign(B, 0);
+    res.sum_normalization.assign(B, 0);
+    res.count.assign(B, 0);
+  }
+  // pyFAI takes a bin's entries in image-pixel order; without splitting the matrix's column order
+  // is that order already (each pixel feeds one bin), with splitting the entries are sorted.
+  const bool sort_by_pixel = setup_.splitting != Splitting::no;
+  struct Item {
+    std::int32_t pixel;
+    float c, x, var, w;  // fraction, signal, Poisson variance, ω (all float32, as pyFAI's)
+  };
+  struct Sums {
+    double s = 0, n = 0, n2 = 0, var = 0, count = 0;
+  };
+  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, csr_.rows, 64), [&](const tbb::blocked_range<std::int64_t>& r) {
+    std::vector<Item> items;
+    std::vector<std::uint8_t> kept;
+    for (std::int64_t b = r.begin(); b < r.end(); ++b) {
+      const auto bb = static_cast<std::size_t>(b);
+      items.clear();
+      for (std::int64_t e = csr_.row_start[bb]; e < csr_.row_start[bb + 1]; ++e) {
+        const auto k = static_cast<std::size_t>(csr_.column[static_cast<std::size_t>(e)]);
+        const float x = signal[k], c = csr_.value[static_cast<std::size_t>(e)];
+        if (std::isnan(x) || c == 0) continue;
+        items.push_back({csr_.pixel[k], c, x, variance.empty() ? 0.0f : variance[k], norm_[k]});
+      }
+      if (items.empty()) continue;
+      if (sort_by_pixel)
+        std::sort(items.begin(), items.end(), [](const Item& a, const Item& b2) { return a.pixel < b2.pixel; });
+      kept.assign(items.size(), 1);
+      // Sums over the kept entries; `azimuthal`: V by the weighted running update.
+      auto accumulate = [&](bool azimuthal) {
+        Sums t;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (!kept[i]) continue;
+          const Item& it = items[i];
+          const double c = it.c, w = c * it.w;
+          if (azimuthal && t.n != 0) {
+            const double v = static_cast<double>(it.x) / it.w;  // this pixel's x/ω
+            const double before = t.s / t.n - v;
+            t.s += c * it.x, t.n += w, t.n2 += w * w;
+            t.var += w * w * before * (t.s / t.n - v);
+          } else {
+            t.s += c * it.x, t.n += w, t.n2 += w * w;
+            if (!azimuthal) t.var += c * c * it.var;
+          }
+          t.count += c;
+        }
+        return t;
+      };
+      Sums t = accumulate(corr.error_model == ErrorModel::azimuthal || (azimuthal_clip && max_iter > 0));
+      for (int iter = 0; iter < max_iter && t.n != 0 && t.count != 0; ++iter) {
+        const double mean = t.s / t.n, std_dev = std::sqrt(t.var / t.n2);
+        const double k =
+            std::max(threshold, std::sqrt(2.0 * std::log(std::max(3.0, t.count) / std::sqrt(2.0 * pi))));
+        std::size_t dropped = 0;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (kept[i] && std::abs(static_cast<double>(items[i].x) / items[i].w - mean) > k * std_dev) {
+            kept[i] = 0;
+            ++dropped;
+          }
+        }
+        // Hybrid: the last sums (nothing more dropped, or the last iteration) use the Poisson σ².
+        const bool last = dropped == 0 || iter + 1 == max_iter;
+        if (dropped == 0 && !(poisson_result && azimuthal_clip)) break;
+        t = accumulate(azimuthal_clip && !(poisson_result && last));
+        if (dropped == 0) break;
+      }
+      if (t.n == 0 || t.count == 0) continue;
+      res.intensity[bb] = t.s / t.n;
+      res.std_dev[bb] = std::sqrt(t.var / t.n2);
+      res.sigma[bb] = std::sqrt(t.var) / t.n;
+      if (corr.keep_sums) {
+        res.sum_signal[bb] = t.s;
+        res.sum_normalization[bb] = t.n;
+        res.count[bb] = t.count;
       }
     }
   });

@@ -71,6 +71,12 @@ TEST(XrayCalibration, RecoversASyntheticGeometry) {
   EXPECT_NEAR(r.geometry.poni2_m / p.pixel2_m, p.poni2_m / p.pixel2_m, 0.1);
   EXPECT_NEAR(r.geometry.rot1_rad, p.rot1_rad, 2e-4);
   EXPECT_NEAR(r.geometry.rot2_rad, p.rot2_rad, 2e-4);
+  // The covariance: 5 parameters, positive standard errors, |correlations| <= 1, and the known
+  // geometry within a few standard errors in the PONI.
+  ASSERT_EQ(r.parameters(), 5);
+  for (int k = 0; k < 5; ++k) EXPECT_GT(r.std_error(k), 0) << k;
+  EXPECT_LE(std::abs(r.correlation(2, 3)), 1.0 + 1e-9);
+  EXPECT_LT(r.std_error(1) / p.pixel1_m, 0.5);
   EXPECT_EQ(r.geometry.rot3_rad, p.rot3_rad);
   EXPECT_LT(r.rms_residual_rad, 1e-4);
 }

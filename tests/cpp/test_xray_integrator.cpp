@@ -10,6 +10,8 @@
 #include "scandiff/core/error.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/memory_source.hpp"
+#include "scandiff/io/frame_sink.hpp"
+#include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
 
@@ -234,6 +236,40 @@ TEST(XrayIntegrator, MedianFilterIgnoresOutliers) {
   EXPECT_THROW(ai.median_filter(img, {}, 0.8, 0.2), InvalidArgument);
 }
 
+TEST(XrayIntegrator, SigmaClipDropsOutliers) {
+  IntegrationSetup s;
+  s.npt_rad = 8;
+  s.splitting = Splitting::no;
+  s.solid_angle = false;
+  const AzimuthalIntegrator ai(DetectorGeometry(small_poni(), H, W), s);
+  // Values 2 and 4 alternating (mean 3, std 1) with 1 pixel in 97 hot.
+  Array img = filled(0.0f);
+  for (std::int64_t p = 0; p < H * W; ++p) img.data<float>()[p] = p % 97 == 0 ? 1e5f : (p % 2 == 0 ? 2.0f : 4.0f);
+  for (ErrorModel model : {ErrorModel::azimuthal, ErrorModel::hybrid}) {
+    FrameCorrections c;
+    c.error_model = model;
+    const IntegrationResult clipped = ai.sigma_clip(img, c, 3, 5);
+    const IntegrationResult plain = ai.integrate(img, c);
+    for (std::size_t b = 0; b < clipped.intensity.size(); ++b) {
+      if (clipped.count[b] < 50) continue;  // the few bins at the detector's corners
+      EXPECT_NEAR(clipped.intensity[b], 3.0, 0.2) << b;
+      EXPECT_GT(plain.intensity[b], 100.0) << b;
+      if (model == ErrorModel::azimuthal) {
+        EXPECT_NEAR(clipped.std_dev[b], 1.0, 0.05) << b;
+      }
+      EXPECT_NEAR(clipped.sigma[b], clipped.std_dev[b] / std::sqrt(clipped.count[b]), 1e-9 + 0.01 * clipped.sigma[b]);
+    }
+    // No iteration: the plain mean.
+    const IntegrationResult none = ai.sigma_clip(img, c, 3, 0);
+    for (std::size_t b = 0; b < none.intensity.size(); ++b) EXPECT_NEAR(none.intensity[b], plain.intensity[b], 1e-9 * plain.intensity[b]);
+  }
+  FrameCorrections c;
+  EXPECT_THROW(ai.sigma_clip(img, c, 3, 5), InvalidArgument);  // no error model
+  c.error_model = ErrorModel::poisson;
+  EXPECT_THROW(ai.sigma_clip(img, c, -1, 5), InvalidArgument);
+  EXPECT_THROW(ai.sigma_clip(img, c, 3, 5000), InvalidArgument);
+}
+
 TEST(XrayIntegrator, ProfilesOfAScanThroughTheEngine) {
   IntegrationSetup s;
   s.npt_rad = 12;
@@ -284,6 +320,95 @@ TEST(XrayIntegrator, PixelOrderAndBinOrderPathsAgree) {
     for (std::size_t k = 0; k < a.intensity.size(); ++k) {
       EXPECT_NEAR(a.intensity[k], b.intensity[k], 1e-12 * std::abs(b.intensity[k]) + 1e-300);
       EXPECT_NEAR(a.sigma[k], b.sigma[k], 1e-12 * std::abs(b.sigma[k]) + 1e-300);
+    }
+  }
+}
+
+TEST(XrayIntegrator, IntegerNoSplitCakeEqualsTheCsrProduct) {
+  // 2D without splitting, an integer frame takes the exact image-order path; the same values as
+  // float32 take the CSR product. Equal bit for bit, with any thread count.
+  IntegrationSetup s;
+  s.npt_rad = 20;
+  s.npt_azim = 12;
+  s.splitting = Splitting::no;
+  s.polarization_factor = 0.9;
+  const AzimuthalIntegrator ai(DetectorGeometry(small_poni(), H, W), s);
+  std::mt19937 rng(4);
+  std::poisson_distribution<int> counts(300);
+  Array ints(DType::i32, {H, W});
+  for (std::int64_t p = 0; p < H * W; ++p) ints.data<std::int32_t>()[p] = counts(rng) - 5;
+  const Array floats = ints.astype(DType::f32);
+  for (ErrorModel model : {ErrorModel::none, ErrorModel::poisson}) {
+    FrameCorrections c;
+    c.error_model = model;
+    const IntegrationResult ref = ai.integrate(floats, c);
+    for (int threads : {1, 3}) {
+      tbb::task_arena arena(threads);
+      IntegrationResult got;
+      arena.execute([&] { got = ai.integrate(ints, c); });
+      EXPECT_EQ(got.intensity, ref.intensity);
+      EXPECT_EQ(got.sigma, ref.sigma);
+      EXPECT_EQ(got.sum_signal, ref.sum_signal);
+      EXPECT_EQ(got.count, ref.count);
+    }
+  }
+}
+
+namespace {
+// Collects streamed frames in memory (scan order checked).
+struct MemorySink : io::FrameSink {
+  std::vector<float> values;
+  std::int64_t next = 0, frame_values = 0;
+  void write_frames(std::int64_t first, std::int64_t count, const std::byte* data) override {
+    EXPECT_EQ(first, next);
+    const auto* v = reinterpret_cast<const float*>(data);
+    values.insert(values.end(), v, v + count * frame_values);
+    next = first + count;
+  }
+};
+}  // namespace
+
+TEST(XrayIntegrator, CakesOfAScanEqualSingleImageCakes) {
+  IntegrationSetup s;
+  s.npt_rad = 14;
+  s.npt_azim = 9;
+  s.splitting = Splitting::bbox;
+  auto ai = std::make_shared<const AzimuthalIntegrator>(DetectorGeometry(small_poni(), H, W), s);
+  // A 3 x 4 scan of random uint16 frames.
+  Array data(DType::u16, {3, 4, H, W});
+  std::mt19937 rng(8);
+  std::uniform_int_distribution<int> u(0, 1000);
+  for (std::int64_t p = 0; p < 12 * H * W; ++p) data.data<std::uint16_t>()[p] = static_cast<std::uint16_t>(u(rng));
+  std::vector<double> first_mean;
+  for (int threads : {1, 3}) {
+    io::MemorySource source(data);
+    MemorySink sink;
+    sink.frame_values = 9 * 14;
+    AzimuthalCakes cakes(ai, sink);
+    engine::Analysis* analyses[] = {&cakes};
+    engine::RunOptions options;
+    options.threads = threads;
+    options.block_frames = threads == 1 ? 5 : 2;
+    engine::run(source, analyses, options);
+    ASSERT_EQ(sink.values.size(), 12u * 9 * 14);
+    std::vector<double> mean(9 * 14, 0.0);
+    for (std::int64_t f = 0; f < 12; ++f) {
+      const Array frame = Array::borrow(data.data<std::uint16_t>() + f * H * W, DType::u16, {H, W});
+      const IntegrationResult one = ai->integrate(frame);
+      for (std::size_t k = 0; k < one.intensity.size(); ++k) {
+        ASSERT_EQ(sink.values[static_cast<std::size_t>(f) * 126 + k], static_cast<float>(one.intensity[k])) << f;
+        mean[k] += static_cast<float>(one.intensity[k]);
+      }
+    }
+    const std::vector<Result> r = cakes.results();
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].data.shape(), (Shape{9, 14}));
+    std::vector<double> got(r[0].data.data<double>(), r[0].data.data<double>() + 126);
+    for (std::size_t k = 0; k < 126; ++k) EXPECT_NEAR(got[k], mean[k] / 12, 1e-9 * std::abs(mean[k]));
+    if (first_mean.empty()) {
+      first_mean = got;
+    } else {
+      EXPECT_EQ(got, first_mean);  // independent of threads and blocks
     }
   }
 }

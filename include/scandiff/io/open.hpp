@@ -28,7 +28,9 @@ struct OpenOptions {
 // Opens `path` as a Source: HDF5 files by their signature and then by their layout (EMD 1.0,
 // HyperSpy .hspy / ePSIC, Dectris NeXus master), Merlin .mib frames by their "MQ1," magic and
 // Merlin .hdr acquisition headers by "HDR," (whatever the file is called), detector images
-// (TIFF, EDF, CBF; one frame or a stack, see image_series.hpp) by their signatures; raw binary
+// (TIFF, EDF, CBF; one frame or a stack, see image_series.hpp) by their signatures, SXDM frameset
+// manifests (a JSON object with "sxdm_frameset"; sxdm/frameset.hpp: the background-subtracted,
+// aligned sum over the frameset's scans, float32) by their content; raw binary
 // when options.raw is given. Throws IoError (missing, a folder, unreadable) or FormatError
 // (unrecognised or malformed content), each naming the file and what was expected.
 std::unique_ptr<Source> open(const std::filesystem::path& path, const OpenOptions& options = {});

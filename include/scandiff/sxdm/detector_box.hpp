@@ -20,7 +20,8 @@ struct DetectorBox {
   Metadata to_json() const;  // {"x0":..., "y0":..., "x1":..., "y1":...}
 };
 
-// Parses "x0,y0,x1,y1" (four integers); throws InvalidArgument naming `what` otherwise.
+// Parses "x0,y0,x1,y1" (four integers, 0 <= x0 < x1, 0 <= y0 < y1); throws InvalidArgument naming
+// `what` otherwise (the frame size is checked by check_inside).
 DetectorBox parse_detector_box(std::string_view text, std::string_view what = "--box");
 
 }  // namespace scandiff::sxdm

@@ -3,6 +3,7 @@
 // (pyFAI's refine: residual 2θ(point) − 2θ(ring), Levenberg–Marquardt).
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -43,6 +44,15 @@ struct RefineResult {
   PoniGeometry geometry;
   double rms_residual_rad = 0;  // √(mean (2θ(point) − 2θ(ring))²)
   int iterations = 0;
+  // Covariance of the refined parameters, s²·(JᵀJ)⁻¹ with s² = Σr² / (n − p) (independent
+  // residuals assumed), p × p row-major over (distance m, Poni1 m, Poni2 m, Rot1 rad, Rot2 rad
+  // [, wavelength m]).
+  std::vector<double> covariance;
+  int parameters() const { return static_cast<int>(std::lround(std::sqrt(static_cast<double>(covariance.size())))); }
+  double std_error(int k) const { return std::sqrt(covariance[static_cast<std::size_t>(k * (parameters() + 1))]); }
+  double correlation(int a, int b) const {
+    return covariance[static_cast<std::size_t>(a * parameters() + b)] / (std_error(a) * std_error(b));
+  }
 };
 
 // Levenberg–Marquardt on distance, Poni1, Poni2, Rot1, Rot2 (and the wavelength when

@@ -31,8 +31,10 @@ enum class Splitting { no, bbox, full };
 Splitting parse_splitting(std::string_view name);  // "no", "bbox", "full"
 std::string_view splitting_name(Splitting s);
 
-enum class ErrorModel { none, poisson, azimuthal };
-ErrorModel parse_error_model(std::string_view name);  // "none", "poisson", "azimuthal"
+// poisson: σ² = max(1, raw) (+ dark); azimuthal: the spread of the pixels in the bin; hybrid
+// (pyFAI's): azimuthal while sigma clipping, Poisson for the result (Poisson everywhere else).
+enum class ErrorModel { none, poisson, azimuthal, hybrid };
+ErrorModel parse_error_model(std::string_view name);  // "none", "poisson", "azimuthal", "hybrid"
 std::string_view error_model_name(ErrorModel m);
 
 // What fixes the sparse matrix (pyFAI rebuilds its CSR when any of these change).
@@ -72,6 +74,8 @@ struct IntegrationResult {
   std::vector<double> sigma;  // same shape as intensity when an error model is set, else empty
   // Per bin, same shape (empty unless FrameCorrections::keep_sums): Σ c·x, Σ c·ω, Σ c.
   std::vector<double> sum_signal, sum_normalization, count;
+  // Standard deviation of the pixels' x/ω in each bin, √(Σ c²σ² / Σ c²ω²) (sigma_clip only).
+  std::vector<double> std_dev;
 };
 
 // The CSR matrix in the layout of the output (1D: npt_rad rows; 2D: row = azim·npt_rad + rad).
@@ -116,6 +120,21 @@ class AzimuthalIntegrator {
   IntegrationResult median_filter(const Array& frame, const FrameCorrections& corrections, double q_min = 0.5,
                                   double q_max = 0.5) const;
 
+  // Sigma clipping along the azimuth, pyFAI's sigma_clip_ng (not the legacy sigma_clip, which
+  // clips a 2D cake): per bin, the mean I = Σ c·x / Σ c·ω and std = √(V / Σ c²ω²) over the kept
+  // entries, with V = Σ c²σ² (poisson) or, for azimuthal/hybrid, the weighted running update
+  // V += ω_b²·(x_b/ω_b − I_before)·(x_b/ω_b − I_after) with ω_b = c·ω taken in pixel order
+  // (pyFAI's accumulator). Each iteration drops the entries with |x/ω − I| > k·std, where
+  // k = max(threshold, √(2 ln(max(3, Σ c) / √(2π)))) (Chauvenet's criterion), then recomputes;
+  // it stops after max_iter iterations or when nothing is dropped. Hybrid clips with the
+  // azimuthal V and reports the Poisson one of the kept entries. Result: intensity = I,
+  // sigma = √V / Σ c·ω (sem), std_dev = std, count = Σ c over the kept entries. An entry dropped
+  // in one bin stays in the others (pyFAI drops the pixel everywhere; the same without
+  // splitting, the case pyFAI supports). InvalidArgument for the error model none, a negative
+  // or non-finite threshold, or max_iter outside 0..1000.
+  IntegrationResult sigma_clip(const Array& frame, const FrameCorrections& corrections, double threshold = 5,
+                               int max_iter = 5) const;
+
  private:
   void build(const DetectorGeometry& geometry);
   // Per-frame float32 scratch (rows·cols), reused across calls; thread-safe.
@@ -130,6 +149,12 @@ class AzimuthalIntegrator {
   // bin sums (the matrix transposed, CSC); false (nothing done) when a pixel turns out invalid or
   // the case is not covered (2D, dummy/thresholds, azimuthal errors, strided frames).
   bool integrate_by_pixels(const Array& frame, const FrameCorrections& corrections, IntegrationResult& out) const;
+  // 2D without splitting, integer frames, no dark: the frame read once in image order, each
+  // pixel's value (as float32, then exactly as an integer) added to its bin in int64 per-thread
+  // sums: exact, so the result does not depend on the thread count and equals the CSR product.
+  // false (nothing done) when the case is not covered.
+  bool integrate_integer_no_split(const Array& frame, const FrameCorrections& corrections,
+                                  IntegrationResult& out) const;
 
   IntegrationSetup setup_;
   std::int64_t rows_ = 0, cols_ = 0;
@@ -143,6 +168,8 @@ class AzimuthalIntegrator {
   std::vector<std::int64_t> csc_start_;
   std::vector<std::int32_t> csc_bin_;
   std::vector<float> csc_value_;
+  // 2D without splitting: the bin (output layout) of each image pixel, −1 for none.
+  std::vector<std::int32_t> pixel_bin_;
   mutable std::mutex pool_mutex_;
   mutable std::vector<std::vector<float>> pool_;
 };
