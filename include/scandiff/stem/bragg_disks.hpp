@@ -98,11 +98,16 @@ class DiskFinder {
   struct Workspace {
     std::vector<double> dp, blurred, cc, ar, scratch;
     std::vector<std::complex<double>> spectrum, corr, tmp;
-    std::vector<std::complex<double>> h;        // multicorr: u slabs (ny, nx/2 + 1), slab r = grid rows t ≡ r (mod u)
-    std::vector<std::complex<double>> nyquist;  // multicorr: the full Nyquist row of C (even ny)
-    std::vector<std::complex<double>> colk, nyqsum;  // multicorr: per-peak column kernels and Nyquist sums
-    std::vector<double> grid;                   // multicorr: K×K upsampled values
-    std::vector<BraggPeak> sorted;              // candidate maxima
+    // multicorr: one slab (ny, nx/2 + 1) of H (grid rows t ≡ r mod u), the per-peak column
+    // phases M (nx/2 + 1 each), the slab rows the peaks need times their M, the per-peak K×K
+    // grids, one product's outputs, its row pointers and target grid rows, and the per-peak
+    // grid origins (ty, tx).
+    std::vector<std::complex<double>> slab, col_mod, modulated;
+    std::vector<double> grid, dots;
+    std::vector<const double*> row_ptrs;
+    std::vector<std::int64_t> row_target, starts;
+    std::vector<std::uint8_t> flags;         // local-maximum flags of one row
+    std::vector<BraggPeak> sorted;           // candidate maxima
     std::vector<std::vector<double>> rings;     // radial background
   };
 
