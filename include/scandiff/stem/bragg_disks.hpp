@@ -96,6 +96,7 @@ class DiskFinder {
 
   // Per-thread buffers (sizes set by make_workspace(); contents are scratch).
   struct Workspace {
+    std::vector<double> input;  // for the caller: a frame converted to float64 (find() does not use it)
     std::vector<double> dp, blurred, cc, ar, scratch;
     std::vector<std::complex<double>> spectrum, corr, tmp;
     // multicorr: one slab (ny, nx/2 + 1) of H (grid rows t ≡ r mod u), the per-peak column
