@@ -493,9 +493,12 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
     std::int64_t rows = 0;
     for (std::int64_t q = 0; q < np; ++q) add_row(rows, corr + nyq * ncols, q, q);
     const cplx* cn = corr + nyq * ncols;
+    std::vector<cplx> ph(static_cast<std::size_t>(K));  // P_k of one peak
     product(rows, [&](std::int64_t q, const double* re_q) {
       const std::int64_t t0 = ty[static_cast<std::size_t>(2 * q)], tx = ty[static_cast<std::size_t>(2 * q + 1)];
       double* gq = ws.grid.data() + q * K * K;
+      for (std::int64_t k = 0; k < K; ++k)
+        ph[static_cast<std::size_t>(k)] = im.row_phase[static_cast<std::size_t>(pos_mod(-(t0 + k) * nyq, nyu))];
       for (std::int64_t j = 0; j < K; ++j) {
         double im_q = cn[0].imag();
         if (nx % 2 == 0) {
@@ -503,8 +506,8 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
           im_q += cn[nx / 2].real() * e.imag() + cn[nx / 2].imag() * e.real();
         }
         for (std::int64_t k = 0; k < K; ++k) {
-          const cplx ph = im.row_phase[static_cast<std::size_t>(pos_mod(-(t0 + k) * nyq, nyu))];
-          gq[k * K + j] += ph.real() * re_q[j] - ph.imag() * im_q;
+          const cplx pk = ph[static_cast<std::size_t>(k)];
+          gq[k * K + j] += pk.real() * re_q[j] - pk.imag() * im_q;
         }
       }
     });
