@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <numbers>
 #include <vector>
 
@@ -70,16 +71,17 @@ std::int64_t signed_index(std::int64_t k, std::int64_t n) { return k < n - n / 2
 
 struct DiskFinder::Impl {
   std::unique_ptr<analysis::RealFft2D> fft;
-  std::unique_ptr<analysis::ColumnFft> column_ifft;  // multicorr
+  std::unique_ptr<analysis::ColumnFft> slab_ifft;  // multicorr: along the columns of (ny, nx/2 + 1)
   std::vector<cplx> kernel_ft;  // conj(FFT2(kernel)), half spectrum; empty: no template
   std::vector<double> blur_dp, blur_cc;
   std::int64_t ncols = 0;       // nx/2 + 1
   // multicorr tables
   std::int64_t u = 0, grid = 0, centre = 0;
-  std::vector<cplx> row_mod;    // (u, ny): exp(2πi r·m_s/(ny·u))
+  std::vector<cplx> row_mod;    // (u, ny): exp(2πi r·m_s/(ny·u)), 0 for the Nyquist row (even ny)
   std::vector<cplx> col_phase;  // nx·u entries: exp(2πi p/(nx·u))
   std::vector<cplx> row_phase;  // ny·u entries: exp(2πi p/(ny·u))
   std::vector<double> col_weight;  // 1 or 2 per half-spectrum column
+  std::vector<cplx> col_step;      // (K, nx/2 + 1): conj(exp(2πi j·n_s/(nx·u))), the grid's column offsets
 };
 
 DiskFinder::DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, const DiskDetectionOptions& options)
@@ -106,13 +108,14 @@ DiskFinder::DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, co
     im.u = u;
     im.grid = static_cast<std::int64_t>(std::ceil(1.5 * static_cast<double>(u)));
     im.centre = im.grid / 2;  // numpy fix(ceil(1.5u)/2)
-    im.column_ifft = std::make_unique<analysis::ColumnFft>(ny, im.ncols, true);
+    im.slab_ifft = std::make_unique<analysis::ColumnFft>(ny, im.ncols, true);
     im.row_mod.resize(static_cast<std::size_t>(u * ny));
     for (std::int64_t r = 0; r < u; ++r)
       for (std::int64_t m = 0; m < ny; ++m)
         im.row_mod[static_cast<std::size_t>(r * ny + m)] =
-            std::polar(1.0, 2 * std::numbers::pi * static_cast<double>(r * signed_index(m, ny)) /
-                                static_cast<double>(ny * u));
+            ny % 2 == 0 && m == ny / 2 ? cplx(0, 0)
+                                       : std::polar(1.0, 2 * std::numbers::pi * static_cast<double>(r * signed_index(m, ny)) /
+                                                             static_cast<double>(ny * u));
     im.col_phase.resize(static_cast<std::size_t>(nx * u));
     for (std::int64_t p = 0; p < nx * u; ++p)
       im.col_phase[static_cast<std::size_t>(p)] =
@@ -124,6 +127,11 @@ DiskFinder::DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, co
     im.col_weight.assign(static_cast<std::size_t>(im.ncols), 2.0);
     im.col_weight[0] = 1.0;
     if (nx % 2 == 0) im.col_weight[static_cast<std::size_t>(nx / 2)] = 1.0;
+    im.col_step.resize(static_cast<std::size_t>(im.grid * im.ncols));
+    for (std::int64_t j = 0; j < im.grid; ++j)
+      for (std::int64_t c = 0; c < im.ncols; ++c)
+        im.col_step[static_cast<std::size_t>(j * im.ncols + c)] =
+            std::conj(im.col_phase[static_cast<std::size_t>(pos_mod(j * signed_index(c, nx), nx * u))]);
   }
 }
 
@@ -140,8 +148,7 @@ std::unique_ptr<DiskFinder::Workspace> DiskFinder::make_workspace() const {
   ws->corr.resize(ns);
   ws->tmp.resize(ns);
   if (options_.subpixel == Subpixel::multicorr) {
-    ws->h.resize(static_cast<std::size_t>(impl_->u) * ns);
-    ws->nyquist.resize(static_cast<std::size_t>(nx_));
+    ws->slab.resize(ns);
     ws->grid.resize(static_cast<std::size_t>(impl_->grid * impl_->grid));
   }
   return ws;
@@ -171,19 +178,120 @@ void subtract_radial_background(double* dp, std::int64_t ny, std::int64_t nx, do
     }
 }
 
-// Σ a[i]·b[i] with four independent partial sums (so the loop pipelines and vectorises; the
-// AVX2 clone keeps the same four sums, so results do not depend on the CPU).
-[[gnu::target_clones("avx2", "default")]] double dot(const double* a, const double* b, std::int64_t n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  std::int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
+// Four doubles (a GCC vector: one AVX register, two SSE2 ones in the default clones). Every
+// kernel below keeps one fixed summation order per output, so the AVX2 and default clones give
+// the same bits (neither enables FMA).
+using Vec4 = double __attribute__((vector_size(32)));
+
+[[gnu::always_inline]] inline void load4(Vec4& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+
+// Σ_i a[i]·b[i] from four lane sums (lane l holds the terms i ≡ l mod 4 below i), then the
+// terms from i to len in order.
+[[gnu::always_inline]] inline double finish_dot(const Vec4& lanes, const double* a, const double* b, std::int64_t i,
+                                                std::int64_t len) {
+  double v = (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]);
+  for (; i < len; ++i) v += a[i] * b[i];
+  return v;
+}
+
+// out[k·nb + j] = Σ_i a[k][i]·b[j][i] for i < len, k < na, j < nb, each as finish_dot sums it.
+// Blocks of 4 rows of a by 2 of b keep 8 sums in registers (about 3x fewer loads than one dot
+// product at a time); leftover rows of a go one at a time.
+[[gnu::target_clones("avx2", "default")]] void row_dots(const double* const* a, std::int64_t na, const double* const* b,
+                                                       std::int64_t nb, std::int64_t len, double* out) {
+  std::int64_t k = 0;
+  for (; k + 4 <= na; k += 4) {
+    const double *a0 = a[k], *a1 = a[k + 1], *a2 = a[k + 2], *a3 = a[k + 3];
+    for (std::int64_t j = 0; j < nb; j += 2) {
+      const double* b0 = b[j];
+      const double* b1 = b[std::min(j + 1, nb - 1)];  // odd nb: the last column twice
+      Vec4 c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
+      std::int64_t i = 0;
+      for (; i + 4 <= len; i += 4) {
+        Vec4 x0, x1, x2, x3, y0, y1;
+        load4(y0, b0 + i);
+        load4(y1, b1 + i);
+        load4(x0, a0 + i);
+        load4(x1, a1 + i);
+        load4(x2, a2 + i);
+        load4(x3, a3 + i);
+        c00 += x0 * y0;
+        c01 += x0 * y1;
+        c10 += x1 * y0;
+        c11 += x1 * y1;
+        c20 += x2 * y0;
+        c21 += x2 * y1;
+        c30 += x3 * y0;
+        c31 += x3 * y1;
+      }
+      double* o = out + k * nb + j;
+      o[0] = finish_dot(c00, a0, b0, i, len);
+      o[nb] = finish_dot(c10, a1, b0, i, len);
+      o[2 * nb] = finish_dot(c20, a2, b0, i, len);
+      o[3 * nb] = finish_dot(c30, a3, b0, i, len);
+      if (j + 1 < nb) {
+        o[1] = finish_dot(c01, a0, b1, i, len);
+        o[nb + 1] = finish_dot(c11, a1, b1, i, len);
+        o[2 * nb + 1] = finish_dot(c21, a2, b1, i, len);
+        o[3 * nb + 1] = finish_dot(c31, a3, b1, i, len);
+      }
+    }
   }
-  for (; i < n; ++i) s0 += a[i] * b[i];
-  return (s0 + s2) + (s1 + s3);
+  for (; k < na; ++k)
+    for (std::int64_t j = 0; j < nb; ++j) {
+      Vec4 c = {};
+      std::int64_t i = 0;
+      for (; i + 4 <= len; i += 4) {
+        Vec4 x, y;
+        load4(x, a[k] + i);
+        load4(y, b[j] + i);
+        c += x * y;
+      }
+      out[k * nb + j] = finish_dot(c, a[k], b[j], i, len);
+    }
+}
+
+// out[k] = a[k]·b[k] for n complex values, in real arithmetic (std::complex's product checks
+// for NaN/inf operands and does not vectorise; the finite results are the same).
+[[gnu::target_clones("avx2", "default")]] void multiply_spectra(const cplx* a, const cplx* b, cplx* out, std::size_t n) {
+  const auto* x = reinterpret_cast<const double*>(a);
+  const auto* y = reinterpret_cast<const double*>(b);
+  auto* z = reinterpret_cast<double*>(out);
+  for (std::size_t k = 0; k < 2 * n; k += 2) {
+    const double re = x[k] * y[k] - x[k + 1] * y[k + 1];
+    const double im = x[k] * y[k + 1] + x[k + 1] * y[k];
+    z[k] = re;
+    z[k + 1] = im;
+  }
+}
+
+// out[c] = a[c]·f for n complex values (real arithmetic, as above).
+[[gnu::target_clones("avx2", "default")]] void scale_spectrum(const cplx* a, cplx f, cplx* out, std::int64_t n) {
+  const auto* x = reinterpret_cast<const double*>(a);
+  auto* z = reinterpret_cast<double*>(out);
+  const double fr = f.real(), fi = f.imag();
+  for (std::int64_t k = 0; k < 2 * n; k += 2) {
+    const double re = x[k] * fr - x[k + 1] * fi;
+    const double im = x[k] * fi + x[k + 1] * fr;
+    z[k] = re;
+    z[k + 1] = im;
+  }
+}
+
+// cc[i] = max(cc[i]·scale, 0).
+[[gnu::target_clones("avx2", "default")]] void scale_clip(double* cc, double scale, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) cc[i] = std::max(cc[i] * scale, 0.0);
+}
+
+// flag[x − lo] = 1 where row[x] is a local maximum against its 8 neighbours (≥ the −1 side, >
+// the +1 side), x in [lo, hi); branch-free so it vectorises.
+[[gnu::target_clones("avx2", "default")]] void row_maxima(const double* up, const double* row, const double* dn,
+                                                         std::int64_t lo, std::int64_t hi, std::uint8_t* flag) {
+  for (std::int64_t x = lo; x < hi; ++x) {
+    const double v = row[x];
+    flag[x - lo] = static_cast<std::uint8_t>((v >= up[x - 1]) & (v >= up[x]) & (v > up[x + 1]) & (v >= row[x - 1]) &
+                                             (v > row[x + 1]) & (v >= dn[x - 1]) & (v > dn[x]) & (v > dn[x + 1]));
+  }
 }
 
 double bilinear(const std::vector<double>& ar, std::int64_t ny, std::int64_t nx, double y, double x) {
@@ -205,33 +313,43 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
   const DiskDetectionOptions& o = options_;
   const std::int64_t ny = ny_, nx = nx_, n = ny * nx, ncols = im.ncols;
   const auto ns = static_cast<std::size_t>(im.fft->spectrum_size());
+  const bool multicorr = o.subpixel == Subpixel::multicorr;
   peaks.clear();
-  std::copy(frame, frame + n, ws.dp.begin());
-  if (o.radial_background) subtract_radial_background(ws.dp.data(), ny, nx, origin_qy, origin_qx, ws.rings);
-  if (!im.blur_dp.empty()) {
-    analysis::gaussian_blur(ws.dp, ws.blurred, ny, nx, im.blur_dp, ws.scratch, analysis::BlurEdge::reflect);
-    ws.dp.swap(ws.blurred);
+  const double* dp = frame;
+  if (o.radial_background || !im.blur_dp.empty()) {
+    std::copy(frame, frame + n, ws.dp.begin());
+    if (o.radial_background) subtract_radial_background(ws.dp.data(), ny, nx, origin_qy, origin_qx, ws.rings);
+    if (!im.blur_dp.empty()) {
+      analysis::gaussian_blur(ws.dp, ws.blurred, ny, nx, im.blur_dp, ws.scratch, analysis::BlurEdge::reflect);
+      ws.dp.swap(ws.blurred);
+    }
+    dp = ws.dp.data();
   }
   // Correlation spectrum C (kept for multicorr) and cc = max(Re IFFT2(C), 0).
-  im.fft->forward(ws.dp.data(), ws.spectrum.data());
+  im.fft->forward(dp, ws.spectrum.data());
+  const cplx* corr = ws.spectrum.data();  // C; with no template C = FFT2(DP)
   if (!im.kernel_ft.empty()) {
     const double p = o.corr_power;
-    for (std::size_t k = 0; k < ns; ++k) {
-      const cplx m = ws.spectrum[k] * im.kernel_ft[k];
-      if (p == 1) {
-        ws.corr[k] = m;
-      } else {
+    if (p == 1) {
+      multiply_spectra(ws.spectrum.data(), im.kernel_ft.data(), ws.corr.data(), ns);
+    } else {
+      for (std::size_t k = 0; k < ns; ++k) {
+        const cplx m = ws.spectrum[k] * im.kernel_ft[k];
         const double a = std::abs(m);
         ws.corr[k] = a > 0 ? m * std::pow(a, p - 1) : cplx(p == 0 ? 1.0 : 0.0, 0.0);
       }
     }
-    std::copy(ws.corr.begin(), ws.corr.end(), ws.tmp.begin());
-    im.fft->inverse(ws.tmp.data(), ws.cc.data());
-    const double norm = 1.0 / static_cast<double>(n);
-    for (std::int64_t i = 0; i < n; ++i) ws.cc[static_cast<std::size_t>(i)] = std::max(ws.cc[static_cast<std::size_t>(i)] * norm, 0.0);
+    corr = ws.corr.data();
+    // c2r overwrites its input: transform a copy where multicorr needs C afterwards.
+    cplx* work = ws.corr.data();
+    if (multicorr) {
+      std::copy(ws.corr.begin(), ws.corr.end(), ws.tmp.begin());
+      work = ws.tmp.data();
+    }
+    im.fft->inverse(work, ws.cc.data());
+    scale_clip(ws.cc.data(), 1.0 / static_cast<double>(n), n);
   } else {
-    std::copy(ws.spectrum.begin(), ws.spectrum.end(), ws.corr.begin());
-    std::copy(ws.dp.begin(), ws.dp.end(), ws.cc.begin());
+    std::copy(dp, dp + n, ws.cc.begin());
   }
   if (!im.blur_cc.empty())
     analysis::gaussian_blur(ws.cc, ws.ar, ny, nx, im.blur_cc, ws.scratch, analysis::BlurEdge::reflect);
@@ -242,16 +360,21 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
   // Local maxima (periodic neighbours; >= the −1 side, > the +1 side), inside the edge boundary.
   const std::int64_t edge = std::max(o.edge_boundary, 1);
   ws.sorted.clear();
+  ws.flags.resize(static_cast<std::size_t>(nx));
   for (std::int64_t y = edge; y < ny - edge; ++y) {
-    const double* up = ar.data() + (y - 1) * nx;  // y − 1 >= 0 since edge >= 1
-    const double* row = ar.data() + y * nx;
-    const double* dn = ar.data() + (y + 1) * nx;
-    for (std::int64_t x = edge; x < nx - edge; ++x) {
-      const double v = row[x];
-      if (v >= up[x] && v > dn[x] && v >= row[x - 1] && v > row[x + 1] && v >= up[x - 1] && v > up[x + 1] &&
-          v >= dn[x - 1] && v > dn[x + 1])
-        ws.sorted.push_back({static_cast<double>(x), static_cast<double>(y), v});
+    const double* row = ar.data() + y * nx;  // y − 1 >= 0 and y + 1 < ny since edge >= 1
+    row_maxima(row - nx, row, row + nx, edge, nx - edge, ws.flags.data());
+    const std::int64_t width = nx - 2 * edge;
+    std::int64_t x = 0;
+    for (; x + 8 <= width; x += 8) {  // mostly zero: skip 8 flags at a time
+      std::uint64_t word;
+      std::memcpy(&word, ws.flags.data() + x, sizeof word);
+      if (word == 0) continue;
+      for (std::int64_t k = x; k < x + 8; ++k)
+        if (ws.flags[static_cast<std::size_t>(k)]) ws.sorted.push_back({static_cast<double>(k + edge), static_cast<double>(y), row[k + edge]});
     }
+    for (; x < width; ++x)
+      if (ws.flags[static_cast<std::size_t>(x)]) ws.sorted.push_back({static_cast<double>(x + edge), static_cast<double>(y), row[x + edge]});
   }
   std::sort(ws.sorted.begin(), ws.sorted.end(), [](const BraggPeak& a, const BraggPeak& b) {
     if (a.intensity != b.intensity) return a.intensity > b.intensity;
@@ -296,92 +419,114 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
   }
   if (o.subpixel == Subpixel::poly) return;
 
-  // Multicorr. H: for residue r, slab r = inverse column DFT of C·exp(2πi r·m_s/(ny·u)) (Nyquist
-  // row excluded; added per peak below), so that H[t = u·a + r, n] = Σ_m C[m, n]·exp(2πi t·m_s/(ny·u)).
+  // Multicorr. Per peak, the K×K grid value at rows t = ty + k, columns s = tx + j (1/u px) is
+  //   G[k, j] = Re Σ_n H[t, n]·M[n]·B_j[n] + Re(P_k·Q_j),
+  // H[t, n] = Σ_{m ≠ nyq} C[m, n]·exp(2πi t·m_s/(ny·u)), M[n] = w_n·exp(2πi tx·n_s/(nx·u)) (w_n = 2
+  // for the columns whose mirror image is not stored, else 1), B_j[n] = exp(2πi j·n_s/(nx·u)).
+  // The second term is the Nyquist row (even ny): P_k = exp(2πi t·(−ny/2)/(ny·u)) and Q_j = Σ
+  // over the full row of C[nyq, n]·exp(2πi s·n_s/(nx·u)); with C[nyq, nx − n] = conj(C[nyq, n])
+  // that is Σ_n Re(C[nyq, n]·M[n]·B_j[n]) + i·Im(C[nyq, 0] + C[nyq, nx/2]·exp(2πi s·(−nx/2)/(nx·u)))
+  // (the last term for even nx).
+  // H is computed one residue r = t mod u at a time: slab r = the inverse column DFT of
+  // C·exp(2πi r·m_s/(ny·u)) holds the rows t = u·a + r. The rows of slab r that the peaks need are
+  // multiplied by their peak's M, and all their Re Σ·B_j sums are one product with the fixed B
+  // (row_dots: interleaved (Re, Im) values against B stored as (Re, −Im)).
   const std::int64_t u = im.u, K = im.grid, g = im.centre;
   const bool even_rows = ny % 2 == 0;
-  const std::int64_t nyq = ny / 2;
-  for (std::int64_t r = 0; r < u; ++r) {
-    cplx* slab = ws.h.data() + static_cast<std::size_t>(r) * ns;
-    const cplx* mod = im.row_mod.data() + r * ny;
-    for (std::int64_t m = 0; m < ny; ++m) {
-      cplx* dst = slab + m * ncols;
-      const cplx* src = ws.corr.data() + m * ncols;
-      if (even_rows && m == nyq) {
-        std::fill(dst, dst + ncols, cplx(0, 0));
-        continue;
-      }
-      const cplx f = mod[m];
-      for (std::int64_t c = 0; c < ncols; ++c) dst[c] = src[c] * f;
-    }
-    im.column_ifft->execute(slab);
-  }
-  if (even_rows) {  // the full Nyquist row: C[nyq, n] for n > nx/2 is conj(C[nyq, nx − n])
-    const cplx* src = ws.corr.data() + nyq * ncols;
-    for (std::int64_t c = 0; c < nx; ++c) ws.nyquist[static_cast<std::size_t>(c)] = c < ncols ? src[c] : std::conj(src[nx - c]);
-  }
-  const std::int64_t nxu = nx * u, nyu = ny * u;
-  std::vector<cplx>& colk = ws.colk;
-  std::vector<cplx>& nyqsum = ws.nyqsum;
-  colk.resize(static_cast<std::size_t>(K * ncols));
-  nyqsum.resize(static_cast<std::size_t>(K));
-  for (BraggPeak& p : peaks) {
+  const std::int64_t nyq = ny / 2, nxu = nx * u, nyu = ny * u;
+  const auto np = static_cast<std::int64_t>(peaks.size());
+  const auto nc = static_cast<std::size_t>(ncols);
+  std::vector<std::int64_t>& ty = ws.starts;  // per peak: ty, tx (grid origin, 1/u px)
+  ty.resize(static_cast<std::size_t>(2 * np));
+  ws.col_mod.resize(static_cast<std::size_t>(np) * nc);
+  ws.grid.assign(static_cast<std::size_t>(np * K * K), 0.0);
+  for (std::int64_t q = 0; q < np; ++q) {
+    const BraggPeak& p = peaks[static_cast<std::size_t>(q)];
     // Start: poly position to 0.5 px, then to the 1/u lattice (numpy rounds halves to even).
     const double y0 = std::nearbyint(std::nearbyint(p.qy * 2) / 2 * static_cast<double>(u));
     const double x0 = std::nearbyint(std::nearbyint(p.qx * 2) / 2 * static_cast<double>(u));
-    const auto ty = static_cast<std::int64_t>(y0) - g, tx = static_cast<std::int64_t>(x0) - g;
-    // Column kernels, stored as (Re, −Im) pairs of w_n·exp(2πi (tx + j)·n_s/(nx·u)) so that
-    // Re(H·kernel) is a plain dot product with H's interleaved (Re, Im) values. Phase indices
-    // advance by n_s per j (mod nx·u).
-    for (std::int64_t c = 0; c < ncols; ++c) {
-      const std::int64_t ns_c = signed_index(c, nx), step = pos_mod(ns_c, nxu);
-      std::int64_t idx = pos_mod(tx * ns_c, nxu);
-      const double w = im.col_weight[static_cast<std::size_t>(c)];
-      for (std::int64_t j = 0; j < K; ++j) {
-        const cplx e = im.col_phase[static_cast<std::size_t>(idx)] * w;
-        colk[static_cast<std::size_t>(j * ncols + c)] = cplx(e.real(), -e.imag());
-        idx += step;
-        if (idx >= nxu) idx -= nxu;
-      }
+    const std::int64_t tx = static_cast<std::int64_t>(x0) - g;
+    ty[static_cast<std::size_t>(2 * q)] = static_cast<std::int64_t>(y0) - g;
+    ty[static_cast<std::size_t>(2 * q + 1)] = tx;
+    cplx* mq = ws.col_mod.data() + static_cast<std::size_t>(q) * nc;
+    for (std::int64_t c = 0; c < ncols; ++c)
+      mq[c] = im.col_weight[static_cast<std::size_t>(c)] *
+              im.col_phase[static_cast<std::size_t>(pos_mod(tx * signed_index(c, nx), nxu))];
+  }
+  // The rows of one product: (peak, k) pairs, at most np·(K/u + 1) per slab, plus the Nyquist rows.
+  const std::int64_t max_rows = np * (K / u + 2);
+  ws.modulated.resize(static_cast<std::size_t>(max_rows) * nc);
+  ws.row_ptrs.resize(static_cast<std::size_t>(max_rows + K));
+  ws.row_target.resize(static_cast<std::size_t>(max_rows));
+  ws.dots.resize(static_cast<std::size_t>(max_rows * K));
+  const double** arows = ws.row_ptrs.data();
+  const double** brows = arows + max_rows;
+  for (std::int64_t j = 0; j < K; ++j) brows[j] = reinterpret_cast<const double*>(im.col_step.data() + j * ncols);
+  auto product = [&](std::int64_t rows, auto&& store) {
+    row_dots(arows, rows, brows, K, 2 * ncols, ws.dots.data());
+    for (std::int64_t i = 0; i < rows; ++i) store(ws.row_target[static_cast<std::size_t>(i)], ws.dots.data() + i * K);
+  };
+  // h: a row of H or C, times peak q's M.
+  auto add_row = [&](std::int64_t& rows, const cplx* h, std::int64_t q, std::int64_t target) {
+    cplx* dst = ws.modulated.data() + static_cast<std::size_t>(rows) * nc;
+    multiply_spectra(h, ws.col_mod.data() + static_cast<std::size_t>(q) * nc, dst, nc);
+    arows[rows] = reinterpret_cast<const double*>(dst);
+    ws.row_target[static_cast<std::size_t>(rows)] = target;
+    ++rows;
+  };
+  for (std::int64_t r = 0; r < u; ++r) {
+    const cplx* mod = im.row_mod.data() + r * ny;
+    for (std::int64_t m = 0; m < ny; ++m) scale_spectrum(corr + m * ncols, mod[m], ws.slab.data() + m * ncols, ncols);
+    im.slab_ifft->execute(ws.slab.data());
+    std::int64_t rows = 0;
+    for (std::int64_t q = 0; q < np; ++q) {
+      const std::int64_t t0 = ty[static_cast<std::size_t>(2 * q)];
+      for (std::int64_t k = pos_mod(r - t0, u); k < K; k += u)  // t = t0 + k ≡ r (mod u)
+        add_row(rows, ws.slab.data() + pos_mod(floor_div(t0 + k, u), ny) * ncols, q, q * K + k);
     }
-    if (even_rows) {
-      std::fill(nyqsum.begin(), nyqsum.end(), cplx(0, 0));
-      for (std::int64_t c = 0; c < nx; ++c) {
-        const std::int64_t ns_c = signed_index(c, nx), step = pos_mod(ns_c, nxu);
-        std::int64_t idx = pos_mod(tx * ns_c, nxu);
-        const cplx v = ws.nyquist[static_cast<std::size_t>(c)];
-        for (std::int64_t j = 0; j < K; ++j) {
-          nyqsum[static_cast<std::size_t>(j)] += v * im.col_phase[static_cast<std::size_t>(idx)];
-          idx += step;
-          if (idx >= nxu) idx -= nxu;
+    product(rows, [&](std::int64_t target, const double* v) {
+      double* gr = ws.grid.data() + target * K;
+      for (std::int64_t j = 0; j < K; ++j) gr[j] += v[j];
+    });
+  }
+  if (even_rows) {
+    std::int64_t rows = 0;
+    for (std::int64_t q = 0; q < np; ++q) add_row(rows, corr + nyq * ncols, q, q);
+    const cplx* cn = corr + nyq * ncols;
+    std::vector<cplx> ph(static_cast<std::size_t>(K));  // P_k of one peak
+    product(rows, [&](std::int64_t q, const double* re_q) {
+      const std::int64_t t0 = ty[static_cast<std::size_t>(2 * q)], tx = ty[static_cast<std::size_t>(2 * q + 1)];
+      double* gq = ws.grid.data() + q * K * K;
+      for (std::int64_t k = 0; k < K; ++k)
+        ph[static_cast<std::size_t>(k)] = im.row_phase[static_cast<std::size_t>(pos_mod(-(t0 + k) * nyq, nyu))];
+      for (std::int64_t j = 0; j < K; ++j) {
+        double im_q = cn[0].imag();
+        if (nx % 2 == 0) {
+          const cplx e = im.col_phase[static_cast<std::size_t>(pos_mod((tx + j) * (-(nx / 2)), nxu))];
+          im_q += cn[nx / 2].real() * e.imag() + cn[nx / 2].imag() * e.real();
+        }
+        for (std::int64_t k = 0; k < K; ++k) {
+          const cplx pk = ph[static_cast<std::size_t>(k)];
+          gq[k * K + j] += pk.real() * re_q[j] - pk.imag() * im_q;
         }
       }
-    }
-    for (std::int64_t k = 0; k < K; ++k) {
-      const std::int64_t t = ty + k;
-      const std::int64_t r = pos_mod(t, u), a = pos_mod(floor_div(t, u), ny);
-      const cplx* hrow = ws.h.data() + static_cast<std::size_t>(r) * ns + a * ncols;
-      // exp(2πi t·(−ny/2)/(ny·u)) for the Nyquist row.
-      const cplx nyq_phase = even_rows ? im.row_phase[static_cast<std::size_t>(pos_mod(-t * nyq, nyu))] : cplx(0, 0);
-      for (std::int64_t j = 0; j < K; ++j) {
-        double s = dot(reinterpret_cast<const double*>(hrow), reinterpret_cast<const double*>(colk.data() + j * ncols),
-                       2 * ncols);
-        if (even_rows) s += (nyq_phase * nyqsum[static_cast<std::size_t>(j)]).real();
-        ws.grid[static_cast<std::size_t>(k * K + j)] = s;
-      }
-    }
-    const auto best = static_cast<std::int64_t>(std::max_element(ws.grid.begin(), ws.grid.end()) - ws.grid.begin());
+    });
+  }
+  for (std::int64_t q = 0; q < np; ++q) {
+    BraggPeak& p = peaks[static_cast<std::size_t>(q)];
+    const double* G = ws.grid.data() + q * K * K;
+    const auto best = static_cast<std::int64_t>(std::max_element(G, G + K * K) - G);
     const std::int64_t bk = best / K, bj = best % K;
     double dy = 0, dx = 0;
     if (bk >= 1 && bk + 1 < K && bj >= 1 && bj + 1 < K) {
-      auto G = [&](std::int64_t a, std::int64_t b) { return ws.grid[static_cast<std::size_t>(a * K + b)]; };
-      const double c0 = G(bk, bj);
-      dy = (G(bk + 1, bj) - G(bk - 1, bj)) / (4 * c0 - 2 * G(bk + 1, bj) - 2 * G(bk - 1, bj));
-      dx = (G(bk, bj + 1) - G(bk, bj - 1)) / (4 * c0 - 2 * G(bk, bj + 1) - 2 * G(bk, bj - 1));
+      auto at = [&](std::int64_t a, std::int64_t b) { return G[a * K + b]; };
+      const double c0 = at(bk, bj);
+      dy = (at(bk + 1, bj) - at(bk - 1, bj)) / (4 * c0 - 2 * at(bk + 1, bj) - 2 * at(bk - 1, bj));
+      dx = (at(bk, bj + 1) - at(bk, bj - 1)) / (4 * c0 - 2 * at(bk, bj + 1) - 2 * at(bk, bj - 1));
     }
     const double ud = static_cast<double>(u);
-    p.qy = y0 / ud + (static_cast<double>(bk - g) + dy) / ud;
-    p.qx = x0 / ud + (static_cast<double>(bj - g) + dx) / ud;
+    p.qy = static_cast<double>(ty[static_cast<std::size_t>(2 * q)] + bk) / ud + dy / ud;
+    p.qx = static_cast<double>(ty[static_cast<std::size_t>(2 * q + 1)] + bj) / ud + dx / ud;
   }
   std::stable_sort(peaks.begin(), peaks.end(), [](const BraggPeak& a, const BraggPeak& b) {
     if (a.intensity != b.intensity) return a.intensity > b.intensity;

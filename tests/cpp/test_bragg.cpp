@@ -9,6 +9,7 @@
 #include <iostream>
 #include <numbers>
 
+#include "scandiff/analysis/fft2.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/emd.hpp"
 #include "scandiff/io/memory_source.hpp"
@@ -171,6 +172,83 @@ TEST(BraggDisks, MulticorrPositionsMatchTruth) {
   std::cout << "multicorr: " << matched << " disks, worst |found - true| = " << worst << " px\n";
   EXPECT_GT(matched, 100);
   EXPECT_LT(worst, 0.05);
+}
+
+TEST(BraggDisks, MulticorrGridIsTheUpsampledDft) {
+  // Multicorr against its definition evaluated directly: from each poly peak, the K×K grid
+  // Re Σ over the full spectrum of C·exp(2πi (y·m_s/ny + x·n_s/nx)) (signed indices, Nyquist
+  // negative), argmax and parabola. Even and odd frame sides exercise the Nyquist row and column.
+  for (const auto& [ny, nx] : {std::pair<std::int64_t, std::int64_t>{64, 66}, {63, 65}, {64, 65}, {63, 66}}) {
+    sim::CrystalScanParams p = strained_scan();
+    p.scan_y = p.scan_x = 1;
+    p.frame_y = ny;
+    p.frame_x = nx;
+    p.origin_qy_px = 31.3;
+    p.origin_qx_px = 32.6;
+    p.max_g_px = 28;
+    p.dtype = DType::f64;
+    sim::CrystalScan gen(p);
+    Array frame(DType::f64, {ny, nx});
+    gen.render(0, 1, reinterpret_cast<std::byte*>(frame.data<double>()));
+    stem::KernelOptions ko;
+    ko.inner_px = 4;
+    ko.outer_px = 8;
+    const Array kernel = stem::probe_kernel(stem::synthetic_probe(4, 1, ny, nx), ko);
+    stem::DiskDetectionOptions o = dense_options(stem::Subpixel::poly);
+    o.edge_boundary = 4;
+    const auto poly = stem::find_bragg_disks(frame, kernel, o);
+    o.subpixel = stem::Subpixel::multicorr;
+    const auto multi = stem::find_bragg_disks(frame, kernel, o);
+    ASSERT_EQ(poly.size(), multi.size());
+    ASSERT_GE(poly.size(), 5u);
+    // C = FFT2(frame)·conj(FFT2(kernel)), full spectrum.
+    analysis::Fft2 fft(ny, nx);
+    std::vector<std::complex<double>> f(static_cast<std::size_t>(ny * nx)), kf(f.size());
+    for (std::int64_t i = 0; i < ny * nx; ++i) {
+      f[static_cast<std::size_t>(i)] = frame.data<double>()[i];
+      kf[static_cast<std::size_t>(i)] = kernel.data<double>()[i];
+    }
+    fft.forward(f.data());
+    fft.forward(kf.data());
+    for (std::size_t i = 0; i < f.size(); ++i) f[i] *= std::conj(kf[i]);
+    const int u = o.upsample_factor, K = static_cast<int>(std::ceil(1.5 * u)), g = K / 2;
+    auto signed_index = [](std::int64_t k, std::int64_t n) { return k < n - n / 2 ? k : k - n; };
+    for (std::size_t q = 0; q < poly.size(); ++q) {
+      const double y0 = std::nearbyint(std::nearbyint(poly[q].qy * 2) / 2 * u) / u;
+      const double x0 = std::nearbyint(std::nearbyint(poly[q].qx * 2) / 2 * u) / u;
+      std::vector<double> grid(static_cast<std::size_t>(K * K));
+      for (int k = 0; k < K; ++k) {
+        const double y = y0 + static_cast<double>(k - g) / u;
+        std::vector<std::complex<double>> row(static_cast<std::size_t>(nx));  // Σ_m C[m, n]·exp(2πi y·m_s/ny)
+        for (std::int64_t m = 0; m < ny; ++m) {
+          const auto e = std::polar(1.0, 2 * std::numbers::pi * y * static_cast<double>(signed_index(m, ny)) / static_cast<double>(ny));
+          for (std::int64_t n = 0; n < nx; ++n) row[static_cast<std::size_t>(n)] += f[static_cast<std::size_t>(m * nx + n)] * e;
+        }
+        for (int j = 0; j < K; ++j) {
+          const double x = x0 + static_cast<double>(j - g) / u;
+          std::complex<double> s = 0;
+          for (std::int64_t n = 0; n < nx; ++n)
+            s += row[static_cast<std::size_t>(n)] *
+                 std::polar(1.0, 2 * std::numbers::pi * x * static_cast<double>(signed_index(n, nx)) / static_cast<double>(nx));
+          grid[static_cast<std::size_t>(k * K + j)] = s.real();
+        }
+      }
+      const auto best = std::max_element(grid.begin(), grid.end()) - grid.begin();
+      const int bk = static_cast<int>(best / K), bj = static_cast<int>(best % K);
+      auto G = [&](int a, int b) { return grid[static_cast<std::size_t>(a * K + b)]; };
+      double dy = 0, dx = 0;
+      if (bk >= 1 && bk + 1 < K && bj >= 1 && bj + 1 < K) {
+        dy = (G(bk + 1, bj) - G(bk - 1, bj)) / (4 * G(bk, bj) - 2 * G(bk + 1, bj) - 2 * G(bk - 1, bj));
+        dx = (G(bk, bj + 1) - G(bk, bj - 1)) / (4 * G(bk, bj) - 2 * G(bk, bj + 1) - 2 * G(bk, bj - 1));
+      }
+      const double want_y = y0 + (bk - g + dy) / u, want_x = x0 + (bj - g + dx) / u;
+      // multicorr re-sorts by the (unchanged) poly intensity: find the same peak.
+      double dist = 1e9;
+      for (const auto& m : multi)
+        if (m.intensity == poly[q].intensity) dist = std::min(dist, std::hypot(m.qy - want_y, m.qx - want_x));
+      EXPECT_LT(dist, 1e-9) << ny << "x" << nx << " peak " << q;
+    }
+  }
 }
 
 TEST(BraggDisks, ThreadCountDoesNotChangeResults) {

@@ -1,6 +1,8 @@
 // 2D real-to-complex FFTs (FFTW, double precision) of a fixed size, usable from many threads.
-// The plan is made once (FFTW_ESTIMATE, under a process-wide lock, as FFTW requires); forward()
-// and inverse() then run on caller buffers concurrently.
+// The plans are made once (FFTW_ESTIMATE, under a process-wide lock, as FFTW requires); forward()
+// and inverse() then run on caller buffers concurrently. Buffers at FFTW's SIMD alignment (16
+// bytes, as std::vector and malloc give on x86-64) take the fast plans, other addresses slower
+// unaligned ones (results may then differ in the last bits).
 //
 // Layout (FFTW's): a real (ny, nx) C-order image <-> its half spectrum, (ny, nx/2 + 1) complex
 // values in C order. inverse() is unnormalised: inverse(forward(x)) = ny·nx·x.

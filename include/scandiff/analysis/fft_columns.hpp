@@ -1,7 +1,8 @@
 // Batched one-dimensional complex DFTs along axis 0 of a (rows, cols) C-order array: every
-// column is transformed independently, in place (FFTW "many" plan, FFTW_ESTIMATE, any
-// alignment). Planning takes the process-wide planner lock; execute() may then run from many
-// threads at once on different buffers.
+// column is transformed independently, in place (FFTW "many" plan, FFTW_ESTIMATE; a SIMD plan
+// for buffers at FFTW's 16-byte alignment, as std::vector gives, a slower one for others).
+// Planning takes the process-wide planner lock; execute() may then run from many threads at
+// once on different buffers.
 //   inverse: X[r, c] ← Σ_k X[k, c] · exp(+2πi k·r/rows)   (unnormalised)
 //   forward: X[r, c] ← Σ_k X[k, c] · exp(−2πi k·r/rows)
 #pragma once
@@ -26,7 +27,8 @@ class ColumnFft {
 
  private:
   std::int64_t rows_, cols_;
-  void* plan_ = nullptr;  // fftw_plan
+  void* plan_ = nullptr;            // fftw_plan, for buffers at FFTW's alignment
+  void* unaligned_plan_ = nullptr;  // for any other address
 };
 
 }  // namespace scandiff::analysis

@@ -36,8 +36,10 @@
 //                 intensity (which keeps the poly value).
 //      The grid values are the Guizar-Sicairos matrix-multiply DFT that py4DSTEM computes per
 //      peak; here the column transforms are shared by all peaks of a pattern (u batched FFTs
-//      along qy of the modulated half spectrum, since every grid row lies on the 1/u lattice),
-//      so a peak costs K²·(Nx/2 + 1) instead of K·Ny·Nx.
+//      along qy of the modulated half spectrum, one 1/u residue at a time, since every grid row
+//      lies on the 1/u lattice), so a peak costs K²·(Nx/2 + 1) instead of K·Ny·Nx, done as one
+//      register-blocked matrix product per residue for all peaks (the Nyquist row folded in).
+//      Equal to the direct sum to ~1e-12 px (tests/cpp/test_bragg.cpp).
 #pragma once
 
 #include <cstdint>
@@ -96,13 +98,19 @@ class DiskFinder {
 
   // Per-thread buffers (sizes set by make_workspace(); contents are scratch).
   struct Workspace {
+    std::vector<double> input;  // for the caller: a frame converted to float64 (find() does not use it)
     std::vector<double> dp, blurred, cc, ar, scratch;
     std::vector<std::complex<double>> spectrum, corr, tmp;
-    std::vector<std::complex<double>> h;        // multicorr: u slabs (ny, nx/2 + 1), slab r = grid rows t ≡ r (mod u)
-    std::vector<std::complex<double>> nyquist;  // multicorr: the full Nyquist row of C (even ny)
-    std::vector<std::complex<double>> colk, nyqsum;  // multicorr: per-peak column kernels and Nyquist sums
-    std::vector<double> grid;                   // multicorr: K×K upsampled values
-    std::vector<BraggPeak> sorted;              // candidate maxima
+    // multicorr: one slab (ny, nx/2 + 1) of H (grid rows t ≡ r mod u), the per-peak column
+    // phases M (nx/2 + 1 each), the slab rows the peaks need times their M, the per-peak K×K
+    // grids, one product's outputs, its row pointers and target grid rows, and the per-peak
+    // grid origins (ty, tx).
+    std::vector<std::complex<double>> slab, col_mod, modulated;
+    std::vector<double> grid, dots;
+    std::vector<const double*> row_ptrs;
+    std::vector<std::int64_t> row_target, starts;
+    std::vector<std::uint8_t> flags;         // local-maximum flags of one row
+    std::vector<BraggPeak> sorted;           // candidate maxima
     std::vector<std::vector<double>> rings;     // radial background
   };
 
