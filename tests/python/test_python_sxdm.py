@@ -65,7 +65,7 @@ def test_profile_filters_match_their_definitions():
     import scandiff as sd
     p = np.array([1, 2, 900, 3, 2, 1, 2, -500, 2, 1], dtype=float)
     out = sd.selective_median(p, half_window=2, height=100, with_low=True)
-    assert out[2] == 2 and out[7] == 2  # replaced by their window medians
+    assert out[2] == 2 and out[7] == 1  # replaced by their window medians: [1,2,900,3,2] -> 2, [1,2,-500,2,1] -> 1
     assert np.array_equal(np.delete(out, [2, 7]), np.delete(p, [2, 7]))
     high_only = sd.selective_median(p, half_window=2, height=100)
     assert high_only[7] == -500
@@ -92,15 +92,12 @@ def test_rocking_curve_and_alignment_identical_to_cli(cli, sd, tmp_path):
     cli("sxdm", "rocking", manifest, "--box", box, "--fov", "3,2,9,8", "--out", tmp_path / "rock", "--quiet")
     c = sd.rocking_curve(manifest, box=FBOX, fov=(3, 2, 9, 8), progress=False)
     with h5py.File(tmp_path / "rock" / "rocking_curve.h5", "r") as f:
-        groups = {}
-        f.visititems(lambda name, obj: groups.setdefault(name.split("/")[-2], obj[()])
-                     if isinstance(obj, h5py.Dataset) and name.endswith("/data") else None)
-    assert np.array_equal(groups["intensity"], c["intensity"], equal_nan=True)
-    assert np.array_equal(groups["theta"], c["theta"])
-    assert np.array_equal(groups["roi_map"], c["roi_map"])
+        assert np.array_equal(f["sxdm_rocking/rocking_intensity/data"][()], c["intensity"], equal_nan=True)
+        assert np.array_equal(f["sxdm_rocking/rocking_theta/data"][()], c["theta"])
+        assert np.array_equal(f["sxdm_rocking/roi_map/data"][()], c["roi_map"])
     assert list(c["theta"]) == sorted(c["theta"])
     fit = json.loads((tmp_path / "rock" / "rocking_fit.json").read_text())["fit"]
-    assert c["fit"]["ok"] and c["fit"]["centre"] == fit["centre"]
+    assert c["fit"]["ok"] and c["fit"]["centre"] == fit["centre_deg"] and c["fit"]["fwhm"] == fit["fwhm_deg"]
     assert abs(c["fit"]["centre"] - 8.23) < 2e-3
 
 
@@ -118,4 +115,4 @@ def test_sigma_clip_identical_to_cli(cli, sd, shared_data, tmp_path):
     py_text = [ln for ln in (tmp_path / "py.xy").read_text().splitlines() if not ln.startswith("#")]
     assert cli_text == py_text
     plain = ai.integrate1d(sd.read_image(image), npt=500, unit="2th_deg", method="no")
-    assert np.nanmedian(np.abs(r.intensity - plain.intensity) / np.maximum(plain.intensity, 1)) < 0.05
+    assert np.all(r.count <= plain.count) and np.any(r.count < plain.count)  # clipping only removes pixels
