@@ -176,18 +176,10 @@ Strain CrystalScan::strain_at(std::int64_t ry, std::int64_t rx) const {
 
 io::DatasetInfo CrystalScan::info() const {
   const auto& p = params_;
-  io::DatasetInfo info;
-  info.path = crystal_path;
-  info.format = "simulated";
-  info.scan_y = p.scan_y;
-  info.scan_x = p.scan_x;
-  info.frame_y = p.frame_y;
-  info.frame_x = p.frame_x;
-  info.dtype = p.dtype;
+  io::DatasetInfo info = detail::simulated_info(crystal_path, p, parameters());
   info.calibration.origin_qy_px = origin_qy_;
   info.calibration.origin_qx_px = origin_qx_;
   if (p.ellipse.ratio != 1) info.calibration.ellipse = Ellipse{p.ellipse.ratio, 1.0, p.ellipse.theta_rad};
-  info.metadata["simulation"] = parameters();
   return info;
 }
 
@@ -308,13 +300,7 @@ std::vector<Result> CrystalScan::ground_truth() const {
 Metadata CrystalScan::parameters() const {
   const auto& p = params_;
   const auto& s = p.strain;
-  Metadata m;
-  m["generator"] = "CrystalScan";
-  m["scan_y"] = p.scan_y;
-  m["scan_x"] = p.scan_x;
-  m["frame_y"] = p.frame_y;
-  m["frame_x"] = p.frame_x;
-  m["dtype"] = std::string(name_of(p.dtype));
+  Metadata m = detail::parameter_header("CrystalScan", p);
   m["g1_px"] = detail::to_json(p.g1_px);
   m["g2_px"] = detail::to_json(p.g2_px);
   m["max_g_px"] = p.max_g_px;

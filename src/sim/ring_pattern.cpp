@@ -92,20 +92,12 @@ double RingPattern::ring_radius_px(std::size_t i) const {
 
 io::DatasetInfo RingPattern::info() const {
   const auto& p = params_;
-  io::DatasetInfo info;
-  info.path = ring_path;
-  info.format = "simulated";
-  info.scan_y = p.scan_y;
-  info.scan_x = p.scan_x;
-  info.frame_y = p.frame_y;
-  info.frame_x = p.frame_x;
-  info.dtype = p.dtype;
+  io::DatasetInfo info = detail::simulated_info(ring_path, p, parameters());
   info.calibration.detector_pixel_size = p.pixel_size_inv_A;
   info.calibration.detector_units = "A^-1";
   info.calibration.origin_qy_px = origin_qy_;
   info.calibration.origin_qx_px = origin_qx_;
   if (p.ellipse.ratio != 1) info.calibration.ellipse = Ellipse{p.ellipse.ratio, 1.0, p.ellipse.theta_rad};
-  info.metadata["simulation"] = parameters();
   return info;
 }
 
@@ -150,13 +142,7 @@ std::vector<Result> RingPattern::ground_truth() const {
 
 Metadata RingPattern::parameters() const {
   const auto& p = params_;
-  Metadata m;
-  m["generator"] = "RingPattern";
-  m["scan_y"] = p.scan_y;
-  m["scan_x"] = p.scan_x;
-  m["frame_y"] = p.frame_y;
-  m["frame_x"] = p.frame_x;
-  m["dtype"] = std::string(name_of(p.dtype));
+  Metadata m = detail::parameter_header("RingPattern", p);
   // Column-wise (one list per field), so that every metadata format — EMD's typed items
   // included, which hold lists of numbers or strings but not lists of objects — can store it.
   Metadata rings{{"label", Metadata::array()},

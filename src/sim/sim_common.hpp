@@ -13,6 +13,7 @@
 #include "scandiff/core/dtype.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/core/metadata.hpp"
+#include "scandiff/io/source.hpp"
 #include "scandiff/sim/frame_generator.hpp"
 
 namespace scandiff::sim::detail {
@@ -85,5 +86,34 @@ void write_frame(std::span<const double> expected, DType dtype, Noise noise, Fra
 
 Metadata to_json(Vec2 v);
 Metadata to_json(const EllipseDistortion& e);
+
+// What every generator's info() starts from: `path`, format "simulated", the scan and frame shape
+// and dtype of its parameters `p`, and `parameters` as metadata["simulation"].
+template <class Params>
+io::DatasetInfo simulated_info(std::string_view path, const Params& p, Metadata parameters) {
+  io::DatasetInfo info;
+  info.path = std::string(path);
+  info.format = "simulated";
+  info.scan_y = p.scan_y;
+  info.scan_x = p.scan_x;
+  info.frame_y = p.frame_y;
+  info.frame_x = p.frame_x;
+  info.dtype = p.dtype;
+  info.metadata["simulation"] = std::move(parameters);
+  return info;
+}
+
+// The first fields of every generator's parameter record: its name, the shape and the dtype.
+template <class Params>
+Metadata parameter_header(std::string_view generator, const Params& p) {
+  Metadata m;
+  m["generator"] = std::string(generator);
+  m["scan_y"] = p.scan_y;
+  m["scan_x"] = p.scan_x;
+  m["frame_y"] = p.frame_y;
+  m["frame_x"] = p.frame_x;
+  m["dtype"] = std::string(name_of(p.dtype));
+  return m;
+}
 
 }  // namespace scandiff::sim::detail

@@ -53,15 +53,7 @@ Vec2 SxdmScan::peak_at(std::int64_t ry, std::int64_t rx) const {
 
 io::DatasetInfo SxdmScan::info() const {
   const auto& p = params_;
-  io::DatasetInfo info;
-  info.path = sxdm_path;
-  info.format = "simulated";
-  info.scan_y = p.scan_y;
-  info.scan_x = p.scan_x;
-  info.frame_y = p.frame_y;
-  info.frame_x = p.frame_x;
-  info.dtype = p.dtype;
-  info.metadata["simulation"] = parameters();
+  io::DatasetInfo info = detail::simulated_info(sxdm_path, p, parameters());
   return info;
 }
 
@@ -146,13 +138,7 @@ std::vector<Result> SxdmScan::ground_truth() const {
 
 Metadata SxdmScan::parameters() const {
   const auto& p = params_;
-  Metadata m;
-  m["generator"] = "SxdmScan";
-  m["scan_y"] = p.scan_y;
-  m["scan_x"] = p.scan_x;
-  m["frame_y"] = p.frame_y;
-  m["frame_x"] = p.frame_x;
-  m["dtype"] = std::string(name_of(p.dtype));
+  Metadata m = detail::parameter_header("SxdmScan", p);
   m["peak_qy_px"] = qy0_;
   m["peak_qx_px"] = qx0_;
   m["swing_qx_px"] = p.swing_qx_px;
