@@ -51,7 +51,7 @@ TEST(CenterOfMass, AfterVirtualImagesTheSameBitForBit) {
     stem::CenterOfMass alone;
     test::run_on(scan, {&alone}, {}, 1);
     for (int threads : {1, 2}) {
-      stem::VirtualImages images({{"disk", stem::Detector::circle(fy, fx, fy / 2.0, fx / 2.0, 3)}});
+      stem::VirtualImages images({{"disk", stem::Detector::circle(fy, fx, static_cast<double>(fy) / 2, static_cast<double>(fx) / 2, 3)}});
       stem::CenterOfMass com;
       test::run_on(scan, {&images, &com}, {}, threads);
       for (std::int64_t k = 0; k < 12; ++k) {
