@@ -1,7 +1,11 @@
 // STEM imaging throughput: bright field + annular dark field + centre of mass in ONE pass over a
 // simulated uint16 dataset of 256x256 frames (a raw file written by the simulator, memory-mapped
 // from the page cache), and the same over data in process memory; many detectors in one sweep
-// per frame against one VirtualImage analysis per detector.
+// per frame against one VirtualImage analysis per detector. In the same process, the references:
+// one thread summing the in-memory data as 64-bit words (memory read bandwidth per core) and the
+// page-cache mapping rate. Every benchmark measures the process's CPU time too: the summary gives
+// wall-clock rates and rates per CPU second (best repetition; use --benchmark_repetitions=N),
+// which on a machine shared with other work are the comparable per-core figures.
 //
 //   bench_stem_imaging [--size-mib 2048] [--file PATH] [--memory-mib 512] [--json RATES.json]
 //                      [google-benchmark flags]
@@ -146,6 +150,28 @@ void BM_Imaging(benchmark::State& state) {
   report(state, source->info());
 }
 
+// The reference for "memory bandwidth per core": one thread summing the in-memory dataset as
+// 64-bit words (four independent sums), no other work.
+void BM_MemoryRead(benchmark::State& state) {
+  const Array& a = in_memory();
+  const std::size_t words = a.nbytes() / 8;
+  const auto* w = reinterpret_cast<const std::uint64_t*>(a.bytes());
+  for (auto _ : state) {
+    std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (std::size_t i = 0; i + 4 <= words; i += 4) {
+      s0 += w[i];
+      s1 += w[i + 1];
+      s2 += w[i + 2];
+      s3 += w[i + 3];
+    }
+    benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * words * 8));
+}
+
+// The ceiling of any pass over memory-mapped page-cache data (rate_reporter.hpp).
+void BM_PageCacheMapping(benchmark::State& state) { page_cache_mapping(state, file_path); }
+
 // One part only (in memory, 1 thread): 0 = BF + ADF, 1 = CoM.
 void BM_Part(benchmark::State& state) {
   io::MemorySource source(in_memory());
@@ -257,15 +283,19 @@ int main(int argc, char** argv) {
   prepare_file();
   if (budget_mib > 0) return budget_run();
   const int hw = static_cast<int>(std::thread::hardware_concurrency());
-  for (int t = 1; t <= hw; t *= 2)
-    benchmark::RegisterBenchmark("bf_adf_com_page_cache", BM_Imaging)->Args({t, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
-  for (int t = 1; t <= hw; t *= 2)
-    benchmark::RegisterBenchmark("bf_adf_com_in_memory", BM_Imaging)->Args({t, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("bf_adf_only_in_memory", BM_Part)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("com_only_in_memory", BM_Part)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+  // Wall-clock rates, and (process CPU time measured too) rates per CPU second.
+  auto add = [](const char* name, auto fn) {
+    return benchmark::RegisterBenchmark(name, fn)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMillisecond);
+  };
+  add("memory_read_1thread", BM_MemoryRead);
+  add("page_cache_mapping_1thread", BM_PageCacheMapping);
+  for (int t = 1; t <= hw; t *= 2) add("bf_adf_com_page_cache", BM_Imaging)->Args({t, 1});
+  for (int t = 1; t <= hw; t *= 2) add("bf_adf_com_in_memory", BM_Imaging)->Args({t, 0});
+  add("bf_adf_only_in_memory", BM_Part)->Arg(0);
+  add("com_only_in_memory", BM_Part)->Arg(1);
   for (int d : {1, 2, 4, 8, 16}) {
-    benchmark::RegisterBenchmark("detectors_one_sweep", BM_DetectorsOneSweep)->Arg(d)->UseRealTime()->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("detectors_separate", BM_DetectorsSeparate)->Arg(d)->UseRealTime()->Unit(benchmark::kMillisecond);
+    add("detectors_one_sweep", BM_DetectorsOneSweep)->Arg(d);
+    add("detectors_separate", BM_DetectorsSeparate)->Arg(d);
   }
   RateReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
@@ -274,12 +304,23 @@ int main(int argc, char** argv) {
   std::printf("\nsummary: %lld frames of 256x256 uint16 (%lld MiB, %s); in-memory subset %lld MiB\n",
               static_cast<long long>(l.scan_y * l.scan_x), static_cast<long long>(size_mib), file_path.c_str(),
               static_cast<long long>(memory_mib));
+  const double mem = reporter.rate["memory_read_1thread"], mem_cpu = reporter.cpu_rate["memory_read_1thread"];
+  const double map = reporter.rate["page_cache_mapping_1thread"];
+  if (mem > 0)
+    std::printf("  single-thread memory read (64-bit sum over the in-memory data): %6.2f GB/s, %6.2f GB/s per CPU second\n",
+                mem / 1e9, mem_cpu / 1e9);
+  if (map > 0) std::printf("  single-thread page-cache mapping rate: %6.2f GB/s\n", map / 1e9);
   for (int t = 1; t <= hw; t *= 2) {
     const std::string a = "bf_adf_com_page_cache/" + std::to_string(t) + "/1", b = "bf_adf_com_in_memory/" + std::to_string(t) + "/0";
     if (reporter.rate.count(a) == 0 && reporter.rate.count(b) == 0) continue;
     std::printf("  BF + ADF + CoM, one pass, %d thread(s): page cache %6.2f GB/s (%7.0f frames/s); in memory %6.2f GB/s "
                 "(%7.0f frames/s)\n",
                 t, reporter.rate[a] / 1e9, reporter.fps[a], reporter.rate[b] / 1e9, reporter.fps[b]);
+    if (t == 1 && mem > 0)
+      std::printf("    per core: page cache %.0f%%, in memory %.0f%% of the read bandwidth (wall clock); per CPU second "
+                  "%6.2f / %6.2f GB/s = %.0f%% / %.0f%% of the read rate per CPU second\n",
+                  100 * reporter.rate[a] / mem, 100 * reporter.rate[b] / mem, reporter.cpu_rate[a] / 1e9,
+                  reporter.cpu_rate[b] / 1e9, 100 * reporter.cpu_rate[a] / mem_cpu, 100 * reporter.cpu_rate[b] / mem_cpu);
   }
   if (reporter.rate.count("bf_adf_only_in_memory/0"))
     std::printf("  parts, in memory, 1 thread: BF + ADF alone %6.2f GB/s, CoM alone %6.2f GB/s\n",

@@ -4,7 +4,9 @@
 //   1. (serial)          pick the next block of frames and a free slot (buffer + partials);
 //   2. (parallel)        get the frames (zero-copy view or decode into the slot's buffer), run
 //                        the preparation stages (ping-pong between the slot's two stage
-//                        buffers) and let every analysis process the result into its partial;
+//                        buffers) and let every analysis process the result into its partial
+//                        (frame-local analyses slice by slice, all of them per slice, so a
+//                        frame is fetched from memory once and swept by each from L2);
 //   3. (serial, in order) merge the partials in frame order, release the frames, report progress.
 // Partials are merged in frame order with a block size that does not depend on the thread
 // count, so results are bit-identical for any number of threads.
@@ -36,6 +38,11 @@ struct Slot {
   std::unique_ptr<std::byte[]> stage_buffer[2];  // outputs of stages 0, 2, 4, ... and 1, 3, 5, ...
   std::vector<std::unique_ptr<Partial>> partials;  // one per analysis (nullptr if none)
 };
+
+// Frame-local analyses (Analysis::frame_local) take a block in slices of about this many bytes
+// when more than one of them runs: small enough that a slice stays in a core's L2 cache while
+// every analysis sweeps it.
+constexpr std::size_t slice_bytes = std::size_t{256} << 10;
 
 struct Work {
   std::int64_t block = -1;
@@ -101,6 +108,17 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
     free_slots.push(static_cast<int>(s));
   }
 
+  // Which analyses take the block whole and which slice by slice (only worth it for two or more).
+  std::vector<std::size_t> whole, sliced;
+  for (std::size_t i = 0; i < analyses.size(); ++i)
+    (analyses[i]->frame_local() && !slots[0].partials[i] ? sliced : whole).push_back(i);
+  if (sliced.size() == 1) {
+    whole.push_back(sliced[0]);
+    sliced.clear();
+  }
+  const std::int64_t slice_frames = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(slice_bytes / std::max<std::size_t>(1, prepared.frame_bytes())));
+
   std::atomic<bool> cancelled{false};
   auto should_stop = [&] {
     if (options.cancel && options.cancel->cancelled()) cancelled = true;
@@ -145,7 +163,17 @@ RunStats run(io::Source& source, std::span<Analysis* const> analyses, const RunO
     const FrameBlock block{.first = first, .count = count, .frame_y = prepared.frame_y,
                            .frame_x = prepared.frame_x, .scan_x = prepared.scan_x, .dtype = prepared.dtype,
                            .data = data};
-    for (std::size_t i = 0; i < analyses.size(); ++i) analyses[i]->process(block, slot.partials[i].get());
+    for (const std::size_t i : whole) analyses[i]->process(block, slot.partials[i].get());
+    for (std::int64_t f0 = 0; !sliced.empty() && f0 < count; f0 += slice_frames) {
+      FrameBlock slice = block;
+      slice.first = first + f0;
+      slice.count = std::min(slice_frames, count - f0);
+      slice.data = data + static_cast<std::size_t>(f0) * prepared.frame_bytes();
+      for (const std::size_t i : sliced) {
+        analyses[i]->process(slice, nullptr);
+        slice.in_cache = true;  // the next ones find the slice in cache
+      }
+    }
     w.processed = true;
     return w;
   };

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include "scandiff/analysis/plane_fit.hpp"
 #include "scandiff/sim/simulated_source.hpp"
 #include "scandiff/stem/center_of_mass.hpp"
 #include "scandiff/stem/dpc.hpp"
+#include "scandiff/stem/virtual_images.hpp"
 #include "stem_test_util.hpp"
 
 using namespace scandiff;
@@ -33,6 +35,41 @@ std::pair<double, double> direct_com(const Array& scan, std::int64_t y, std::int
 }
 
 }  // namespace
+
+// Run after another frame-local analysis (engine slices, frames in cache), CoM of 16-bit frames
+// without a mask takes the column-strip kernel: the same values, bit for bit, as CoM alone, for
+// widths with and without a remainder of 16 columns, more than 256 rows (two row groups) and
+// full-range pixels (the uint32 running totals at their largest), for any thread count.
+TEST(CenterOfMass, AfterVirtualImagesTheSameBitForBit) {
+  const std::int64_t shapes[][2] = {{256, 256}, {300, 37}, {17, 64}, {5, 9}};
+  for (const auto& [fy, fx] : shapes) {
+    Array scan = test::random_scan<std::uint16_t>(3, 4, fy, fx, 91);
+    std::uint16_t* p = scan.data<std::uint16_t>();
+    for (std::int64_t k = 0; k < fy * fx; ++k) p[k] = 65535;  // frame 0: every pixel at full scale
+    for (std::int64_t k = fy * fx; k < 2 * fy * fx; ++k) p[k] = 0;  // frame 1: empty (NaN)
+    for (std::int64_t k = 2 * fy * fx; k < scan.size(); k += 3) p[k] = static_cast<std::uint16_t>(65535 - k % 7);
+    stem::CenterOfMass alone;
+    test::run_on(scan, {&alone}, {}, 1);
+    for (int threads : {1, 2}) {
+      stem::VirtualImages images({{"disk", stem::Detector::circle(fy, fx, static_cast<double>(fy) / 2, static_cast<double>(fx) / 2, 3)}});
+      stem::CenterOfMass com;
+      test::run_on(scan, {&images, &com}, {}, threads);
+      for (std::int64_t k = 0; k < 12; ++k) {
+        const double ax = alone.com_x().data<double>()[k], ay = alone.com_y().data<double>()[k];
+        const double bx = com.com_x().data<double>()[k], by = com.com_y().data<double>()[k];
+        if (k == 1) {
+          EXPECT_TRUE(std::isnan(bx) && std::isnan(by));
+          continue;
+        }
+        EXPECT_EQ(std::memcmp(&ax, &bx, sizeof ax), 0) << fy << "x" << fx << " frame " << k << ": " << ax << " vs " << bx;
+        EXPECT_EQ(std::memcmp(&ay, &by, sizeof ay), 0) << fy << "x" << fx << " frame " << k << ": " << ay << " vs " << by;
+      }
+    }
+    const auto a = direct_com(scan, 0, 0, [](auto, auto) { return 1.0; });  // full scale: the frame's centre
+    EXPECT_NEAR(alone.com_x().data<double>()[0], a.first, 1e-12);
+    EXPECT_NEAR(alone.com_y().data<double>()[0], a.second, 1e-12);
+  }
+}
 
 TEST(CenterOfMass, MatchesADirectComputationWithAndWithoutMasks) {
   for (int kind = 0; kind < 3; ++kind) {

@@ -29,6 +29,10 @@ struct FrameBlock {
   std::int64_t scan_x = 0;  // to turn a linear index into (ry, rx)
   DType dtype = DType::u16;
   const std::byte* data = nullptr;  // count * frame_y * frame_x elements, C order
+  // True when another analysis has just swept these frames (a slice of frame-local analyses,
+  // see Analysis::frame_local), so they sit in the core's cache: a hint for kernels whose best
+  // access order differs between cached and uncached data. Results must not depend on it.
+  bool in_cache = false;
 
   // The frames as a (count, qy, qx) view; throws InvalidArgument if T is not the dtype.
   template <class T>
@@ -66,8 +70,16 @@ class Analysis {
   // engine can size blocks within the budget.
   virtual std::size_t partial_bytes_per_frame() const { return 0; }
 
-  // Consumes one block. Called concurrently for different blocks; must only write the
-  // block's own positions of shared outputs, and global state only into `partial`.
+  // True when the analysis has no partial and each position's output is computed from that
+  // position's frame alone (virtual images, centre of mass). The engine then hands the block to
+  // all such analyses of a run a few frames at a time (a slice that stays in the core's L2
+  // cache), so each frame is read from memory once however many of them run; the results
+  // cannot depend on the slicing.
+  virtual bool frame_local() const { return false; }
+
+  // Consumes one block (or, for frame-local analyses, a slice of one). Called concurrently for
+  // different blocks; must only write the block's own positions of shared outputs, and global
+  // state only into `partial`.
   virtual void process(const FrameBlock& block, Partial* partial) = 0;
 
   // Folds a block's partial into the total. Called serially, in frame order.

@@ -32,6 +32,7 @@ class CenterOfMass : public engine::Analysis {
   std::string name() const override { return "center_of_mass"; }
   void prepare(const io::DatasetInfo& info) override;
   std::size_t output_bytes() const override { return com_x_.nbytes() + com_y_.nbytes(); }
+  bool frame_local() const override { return true; }
   void process(const engine::FrameBlock& block, engine::Partial* partial) override;
   std::vector<Result> results() const override;
 
@@ -42,6 +43,7 @@ class CenterOfMass : public engine::Analysis {
   Options options_;
   std::vector<Detector::Run> runs_;  // the mask's runs, or one run per detector row
   bool uniform_ = true;              // all runs have one weight: integer fast path
+  bool whole_frame_ = true;          // ... covering every pixel (no mask)
   io::DatasetInfo info_;
   Origin origin_;
   Array com_x_, com_y_;

@@ -44,6 +44,7 @@ class VirtualImages : public engine::Analysis {
   std::string name() const override { return "virtual_images"; }
   void prepare(const io::DatasetInfo& info) override;
   std::size_t output_bytes() const override;
+  bool frame_local() const override { return true; }
   void process(const engine::FrameBlock& block, engine::Partial* partial) override;
   std::vector<Result> results() const override;
 
