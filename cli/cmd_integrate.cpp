@@ -19,8 +19,6 @@
 #include "scandiff/core/log.hpp"
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/image_file.hpp"
-#include "scandiff/io/emd.hpp"
-#include "scandiff/io/raw_writer.hpp"
 #include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/integrator.hpp"
@@ -194,23 +192,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     const auto t0 = std::chrono::steady_clock::now();
     if (a.npt_azim > 0) {
       // 2D: the cakes stream into an EMD datacube (ry, rx, npt_azim, npt) as the pass goes.
-      const std::string root = "azimuthal_integration";
-      io::EmdWriter emd(out);
-      emd.add_root(root, info.calibration);
-      Calibration cake_cal;  // scan axes as the dataset's; the cake axes are bins (see cake_axes)
-      cake_cal.scan_pixel_size = info.calibration.scan_pixel_size;
-      cake_cal.scan_units = info.calibration.scan_units;
-      emd.add_datacube(root, "azimuthal_cakes", {info.scan_y, info.scan_x, a.npt_azim, a.npt}, DType::f32, cake_cal);
-      io::EmdDataCubeSink sink(emd, root, "azimuthal_cakes");
-      xray::AzimuthalCakes cakes(integrator, sink, corr);
-      engine::Analysis* analyses[] = {&cakes};
-      engine::run(*source, analyses, global.run_options("integrate"));
-      for (const Result& r : cakes.results()) emd.add_array(root, r, python_class_for(r));
-      const std::vector<double> chi = integrator->integrate(Array(DType::f32, {info.frame_y, info.frame_x})).azimuthal;
-      md["cake_axes"] = {"ry", "rx", "chi", a.unit};
-      md["chi_deg"] = chi;
-      emd.add_metadata(root, "integration", md);
-      emd.commit();
+      xray::write_cakes_emd(*source, integrator, corr, out, md, a.unit, global.run_options("integrate"));
     } else {
       xray::AzimuthalProfiles profiles(integrator, corr);
       engine::Analysis* analyses[] = {&profiles};

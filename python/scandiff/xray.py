@@ -323,10 +323,16 @@ def integrate_scan(dataset: Any, geometry: Any, out: str | os.PathLike | None = 
                    ) -> dict[str, Result]:
     """``scandiff integrate --scan``: a 1D profile per scan position in one pass
     (:class:`AzimuthalProfiles` options, and the :func:`run` options); with ``out`` also the EMD
-    file the CLI writes (root 'azimuthal_integration')."""
+    file the CLI writes (root 'azimuthal_integration'). With ``npt_azim`` > 0 (``--npt-azim``)
+    every position's 2D cake streams into ``out`` (required): the datacube ``azimuthal_cakes``
+    (ry, rx, npt_azim, npt) float32, chi rows in degrees; returns ``mean_cake`` (read back).
+    Options of the pass: ``threads``, ``memory``, ``progress``."""
     run_keys = ("threads", "memory", "progress", "block_frames", "stages", "label")
     run_opts = {k: options.pop(k) for k in list(options) if k in run_keys}
     ds = _open(dataset)
+    npt_azim = int(options.pop("npt_azim", 0))
+    if npt_azim > 0:
+        return _integrate_cakes(ds, geometry, npt_azim, out, run_opts, options)
     a = AzimuthalProfiles(geometry, **options)
     results = dict(run(ds, [a], **run_opts))
     if out is not None:
@@ -335,6 +341,31 @@ def integrate_scan(dataset: Any, geometry: Any, out: str | os.PathLike | None = 
         _core.write_results_emd(os.fspath(out), "azimuthal_integration", ds.calibration,
                                 [r._to_core() for r in results.values()], {"integration": md})
     return results
+
+
+def _integrate_cakes(ds: Dataset, geometry: Any, npt_azim: int, out: Any, run_opts: dict[str, Any],
+                     options: dict[str, Any]) -> dict[str, Result]:
+    from .engine import _memory_text, _progress_callback
+    from .files import read_result
+    if out is None:
+        raise ValueError("integrate_scan: npt_azim > 0 streams the cakes into a file: give out=")
+    unknown = set(run_opts) - {"threads", "memory", "progress"}
+    if unknown:
+        raise TypeError(f"integrate_scan with npt_azim: unsupported pass options {sorted(unknown)}")
+    a = AzimuthalProfiles(geometry, **options)  # the same options and checks as the 1D pass
+    shape = ds.shape[2:]
+    ai = a.integrator.engine(shape, **{**a.setup, "npt_azim": npt_azim})
+    dark = None if a.dark is None else _image(a.dark)
+    md = {"poni": _core.format_poni(a.integrator.geometry), "unit": a.setup["unit"],
+          "method": _splitting(a.setup["method"]), "error_model": a.error_model, "source": ds.path}
+    callback, close = _progress_callback(run_opts.get("progress", True), "integrate")
+    try:
+        _core.write_cakes_emd(ds._core, ai, os.fspath(out), dark, a.dummy, float(a.delta_dummy or 0.0), a.mask_below,
+                              a.mask_above, a.error_model, md, a.setup["unit"], int(run_opts.get("threads", 0)),
+                              _memory_text(run_opts.get("memory")), callback)
+    finally:
+        close()
+    return {"mean_cake": read_result(out, "azimuthal_integration/mean_cake")}
 
 
 def calibrate_xray(image: Any, calibrant: str | os.PathLike | list[float], geometry: Any,

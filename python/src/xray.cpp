@@ -12,6 +12,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
+#include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
 #include "scandiff/xray/calibration.hpp"
 #include "scandiff/xray/integrator.hpp"
@@ -170,6 +171,22 @@ void bind_xray(nb::module_& m) {
       }, nb::arg("integrator"), nb::arg("dark") = nb::none(), nb::arg("dummy") = nb::none(),
            nb::arg("delta_dummy") = 0.0f, nb::arg("valid_min") = nb::none(), nb::arg("valid_max") = nb::none(),
            nb::arg("error_model") = "none");
+
+  m.def("write_cakes_emd", [](Dataset& d, const Integrator& i, const std::filesystem::path& out, nb::handle dark,
+                              std::optional<float> dummy, float delta_dummy, std::optional<float> valid_min,
+                              std::optional<float> valid_max, const std::string& error_model, nb::handle metadata,
+                              const std::string& unit, int threads, const std::string& memory, nb::object progress) {
+    const xray::FrameCorrections c = corrections_of(dark, dummy, delta_dummy, valid_min, valid_max, error_model, 0.0f);
+    const Metadata md = from_python(metadata);
+    run_interruptible(PassOptions{threads, memory, 0, std::move(progress), {}}, [&](const engine::RunOptions& run) {
+      xray::write_cakes_emd(*d.source, i.impl, c, out, md, unit, run);
+    });
+  }, nb::arg("dataset"), nb::arg("integrator"), nb::arg("out"), nb::arg("dark") = nb::none(),
+        nb::arg("dummy") = nb::none(), nb::arg("delta_dummy") = 0.0f, nb::arg("valid_min") = nb::none(),
+        nb::arg("valid_max") = nb::none(), nb::arg("error_model") = "none", nb::arg("metadata") = nb::none(),
+        nb::arg("unit") = "q_nm^-1", nb::arg("threads") = 0, nb::arg("memory") = "", nb::arg("progress") = nb::none(),
+        "integrate --scan --npt-azim: every frame's 2D cake into the EMD file `out` (datacube azimuthal_cakes "
+        "(ry, rx, npt_azim, npt_rad) float32, mean_cake), streaming within the memory budget");
 
   m.def("write_pattern", [](const std::filesystem::path& path, const xray::IntegrationResult& r,
                             const PoniGeometry& poni, const std::string& unit, const std::string& splitting, bool mask,

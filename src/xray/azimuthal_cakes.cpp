@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include "scandiff/core/error.hpp"
+#include "scandiff/io/emd.hpp"
+#include "scandiff/io/raw_writer.hpp"
+#include "scandiff/io/result_files.hpp"
 #include "scandiff/version.hpp"
 
 namespace scandiff::xray {
@@ -99,6 +102,31 @@ std::vector<Result> AzimuthalCakes::results() const {
   Array mean(DType::f64, {integrator_->setup().npt_azim, integrator_->setup().npt_rad});
   std::copy(sum_.begin(), sum_.end(), mean.data<double>());
   return {Result{"mean_cake", mean, {chi, radial}, "counts", prov}};
+}
+
+engine::RunStats write_cakes_emd(io::Source& source, std::shared_ptr<const AzimuthalIntegrator> integrator,
+                                 const FrameCorrections& corrections, const std::filesystem::path& out,
+                                 Metadata metadata, const std::string& radial_unit, const engine::RunOptions& run) {
+  const io::DatasetInfo& info = source.info();
+  const std::string root = "azimuthal_integration";
+  const std::int64_t npt_azim = integrator->setup().npt_azim, npt_rad = integrator->setup().npt_rad;
+  io::EmdWriter emd(out);
+  emd.add_root(root, info.calibration);
+  Calibration cake_cal;  // scan axes as the dataset's; the cake axes are bins (cake_axes, chi_deg)
+  cake_cal.scan_pixel_size = info.calibration.scan_pixel_size;
+  cake_cal.scan_units = info.calibration.scan_units;
+  emd.add_datacube(root, "azimuthal_cakes", {info.scan_y, info.scan_x, npt_azim, npt_rad}, DType::f32, cake_cal);
+  io::EmdDataCubeSink sink(emd, root, "azimuthal_cakes");
+  AzimuthalCakes cakes(std::move(integrator), sink, corrections);
+  engine::Analysis* analyses[] = {&cakes};
+  const engine::RunStats stats = engine::run(source, analyses, run);
+  for (const Result& r : cakes.results()) emd.add_array(root, r, io::python_class_for(r));
+  const std::vector<double> chi = cakes.azimuthal_deg();
+  metadata["cake_axes"] = {"ry", "rx", "chi", radial_unit};
+  metadata["chi_deg"] = chi;
+  emd.add_metadata(root, "integration", metadata);
+  emd.commit();
+  return stats;
 }
 
 }  // namespace scandiff::xray

@@ -95,6 +95,18 @@ def test_integrate_identical_to_cli(cli, sd, tmp_path):
         for name in ("azimuthal_profiles", "mean_profile"):
             assert np.array_equal(f[f"azimuthal_integration/{name}/data"][()], r[name].data), name
 
+    # --npt-azim: per-position 2D cakes streamed into an EMD file, the same file from both sides
+    cli("integrate", data, "--scan", "--poni", tmp_path / "g.poni", "--npt", 50, "--npt-azim", 16, "--method", "full",
+        "-o", tmp_path / "cli_cakes.h5", "-q")
+    mean = sd.integrate_scan(data, tmp_path / "g.poni", npt=50, npt_azim=16, method="full",
+                             out=tmp_path / "py_cakes.h5", threads=2, progress=False)["mean_cake"]
+    with h5py.File(tmp_path / "cli_cakes.h5", "r") as a, h5py.File(tmp_path / "py_cakes.h5", "r") as b:
+        for name in ("azimuthal_cakes", "mean_cake"):
+            node = f"azimuthal_integration/{name}/data"
+            assert np.array_equal(a[node][()], b[node][()]), name
+        assert b["azimuthal_integration/azimuthal_cakes/data"].shape == (3, 4, 16, 50)
+        assert np.array_equal(a["azimuthal_integration/mean_cake/data"][()], mean.data)
+
 
 def test_polar_identical_to_cli(cli, sd, tmp_path):
     data = tmp_path / "rings.h5"

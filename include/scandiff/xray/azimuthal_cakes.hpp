@@ -4,10 +4,14 @@
 // that memory stays within the engine's budget whatever the scan size; plus the mean cake.
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "scandiff/engine/analysis.hpp"
+#include "scandiff/engine/run.hpp"
+#include "scandiff/io/source.hpp"
 #include "scandiff/io/frame_sink.hpp"
 #include "scandiff/xray/integrator.hpp"
 
@@ -37,6 +41,7 @@ class AzimuthalCakes : public engine::Analysis {
   std::vector<Result> results() const override;
 
   std::int64_t cake_values() const;  // npt_azim · npt_rad
+  const std::vector<double>& azimuthal_deg() const { return azimuthal_; }  // χ bin centres, after prepare()
 
  private:
   std::shared_ptr<const AzimuthalIntegrator> integrator_;
@@ -45,5 +50,14 @@ class AzimuthalCakes : public engine::Analysis {
   io::DatasetInfo info_;
   std::vector<double> sum_, radial_, azimuthal_;
 };
+
+// `integrate --scan --npt-azim M`: AzimuthalCakes over `source` in one pass into a new EMD 1.0 file
+// `out` (written under a temporary name, renamed when complete): root "azimuthal_integration"
+// with the datacube "azimuthal_cakes" (ry, rx, npt_azim, npt_rad) float32 (scan calibration as
+// the source's), "mean_cake", and the metadata "integration" = `metadata` plus "cake_axes"
+// (ry, rx, chi, `radial_unit`) and "chi_deg" (the χ bin centres). Returns the pass statistics.
+engine::RunStats write_cakes_emd(io::Source& source, std::shared_ptr<const AzimuthalIntegrator> integrator,
+                                 const FrameCorrections& corrections, const std::filesystem::path& out,
+                                 Metadata metadata, const std::string& radial_unit, const engine::RunOptions& run);
 
 }  // namespace scandiff::xray
