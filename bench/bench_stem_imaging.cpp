@@ -221,19 +221,6 @@ void BM_DetectorsSeparate(benchmark::State& state) {
   report(state, source.info());
 }
 
-// A field of /proc/self/status in MiB (VmRSS, VmHWM).
-double status_mib(const char* field) {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  double kib = -1;
-  const std::size_t n = std::strlen(field);
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, field, n) == 0 && line[n] == ':') kib = std::atof(line + n + 1);
-  std::fclose(f);
-  return kib / 1024;
-}
-
 // One BF + ADF + CoM pass with a memory budget; returns the process exit code.
 int budget_run() {
   const double baseline = status_mib("VmRSS");

@@ -25,22 +25,11 @@
 #include "scandiff/sxdm/centroid_maps.hpp"
 #include "scandiff/sxdm/hot_pixel_filter.hpp"
 #include "scandiff/sxdm/roi_maps.hpp"
+#include "rate_reporter.hpp"
 
 using namespace scandiff;
 
 namespace {
-
-double status_mib(const char* field) {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  double kib = -1;
-  const std::size_t n = std::strlen(field);
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, field, n) == 0 && line[n] == ':') kib = std::atof(line + n + 1);
-  std::fclose(f);
-  return kib / 1024;
-}
 
 std::vector<sxdm::DetectorBox> boxes(int n) {
   std::vector<sxdm::DetectorBox> out;

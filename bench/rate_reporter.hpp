@@ -1,7 +1,7 @@
 // What the programs in bench/ share: a Google Benchmark console reporter that also keeps each
 // benchmark's rates (so a program can print its summary, ratios against bandwidth, ceilings or
-// other runs, at the end, and write them as JSON for the compare_*.py scripts), and the
-// page-cache mapping ceiling.
+// other runs, at the end, and write them as JSON for the compare_*.py scripts), the
+// page-cache mapping ceiling and the process's memory figures.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -84,4 +86,18 @@ inline void page_cache_mapping(benchmark::State& state, const std::string& path)
   }
   ::close(fd);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+
+// A field of /proc/self/status in MiB (e.g. "VmRSS", "VmHWM": the peak resident set); -1 when
+// it cannot be read.
+inline double status_mib(const char* field) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  double kib = -1;
+  const std::size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') kib = std::atof(line + n + 1);
+  std::fclose(f);
+  return kib / 1024;
 }
