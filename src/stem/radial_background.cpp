@@ -1,0 +1,107 @@
+#include "scandiff/stem/radial_background.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "scandiff/analysis/gaussian_filter.hpp"
+#include "scandiff/analysis/robust_stats.hpp"
+#include "scandiff/core/error.hpp"
+
+namespace scandiff::stem {
+
+RadialBackground::RadialBackground(std::int64_t frame_y, std::int64_t frame_x, const std::optional<Ellipse>& ellipse,
+                                   const PolarOptions& polar, double sigma_bins)
+    : frame_y_(frame_y), frame_x_(frame_x), ellipse_(ellipse), polar_(polar) {
+  polar_.validate();
+  polar_.angle_from_qy = true;  // py4DSTEM's angle bins, so its medians for any n_annular
+  if (frame_y < 1 || frame_x < 1 || frame_y * frame_x > std::numeric_limits<std::int32_t>::max())
+    throw InvalidArgument(fmt::format("radial background: frame {}x{} is not supported", frame_y, frame_x));
+  if (ellipse && !(ellipse->a_px > 0 && ellipse->b_px > 0 && std::isfinite(ellipse->a_px) &&
+                   std::isfinite(ellipse->b_px) && std::isfinite(ellipse->theta_rad)))
+    throw InvalidArgument(fmt::format("radial background: ellipse a = {}, b = {} px, theta = {} rad: expected finite "
+                                      "semi-axes > 0",
+                                      ellipse->a_px, ellipse->b_px, ellipse->theta_rad));
+  if (!(sigma_bins >= 0) || !std::isfinite(sigma_bins))
+    throw InvalidArgument(fmt::format("radial background: sigma {} (radial bins) must be >= 0", sigma_bins));
+  n_radial_ = polar_.n_radial(frame_y, frame_x);
+  if (n_radial_ < 2)
+    throw InvalidArgument(fmt::format("radial background: qmin {} px, qmax {} px and qstep {} px give {} radial bins "
+                                      "for {}x{} frames; the interpolation needs at least 2",
+                                      polar_.qmin_px, polar_.qmax_px ? fmt::format("{}", *polar_.qmax_px) : "default",
+                                      polar_.qstep_px, std::max<std::int64_t>(n_radial_, 0), frame_y, frame_x));
+  if (sigma_bins > 0) kernel_ = analysis::gaussian_kernel(sigma_bins, 4.0);
+}
+
+void RadialBackground::profile(const double* frame, double origin_qy_px, double origin_qx_px, Workspace& ws) const {
+  if (!std::isfinite(origin_qy_px) || !std::isfinite(origin_qx_px))
+    throw InvalidArgument(fmt::format("radial background: origin ({}, {}) px is not finite", origin_qy_px, origin_qx_px));
+  if (!ws.plan || ws.plan_qy != origin_qy_px || ws.plan_qx != origin_qx_px) {
+    ws.plan.reset();  // free the old plan before the new one is built (bounded memory)
+    ws.plan.emplace(frame_y_, frame_x_, origin_qy_px, origin_qx_px, ellipse_, polar_);
+    ws.plan_qy = origin_qy_px;
+    ws.plan_qx = origin_qx_px;
+  }
+  const PolarTransform& plan = *ws.plan;
+  const std::int64_t na = plan.n_annular(), nr = n_radial_;
+  ws.polar.resize(static_cast<std::size_t>(na * nr));
+  plan.apply(frame, ws.polar, ws.scratch);
+  ws.profile.assign(static_cast<std::size_t>(nr), 0.0);
+  for (std::int64_t j = 0; j < nr; ++j) {
+    ws.column.clear();
+    for (std::int64_t k = 0; k < na; ++k)
+      if (plan.valid(k, j)) ws.column.push_back(ws.polar[static_cast<std::size_t>(k * nr + j)]);
+    if (!ws.column.empty()) ws.profile[static_cast<std::size_t>(j)] = analysis::median_inplace(ws.column);
+  }
+  ws.smoothed.resize(ws.profile.size());
+  if (kernel_.empty())
+    ws.smoothed = ws.profile;
+  else
+    analysis::gaussian_filter1d(ws.profile, ws.smoothed, kernel_, analysis::BlurEdge::reflect);
+}
+
+template <class Fn>
+void RadialBackground::for_each_pixel(double origin_qy_px, double origin_qx_px, const Workspace& ws, Fn fn) const {
+  const double theta = ellipse_ ? ellipse_->theta_rad : 0;
+  const double ratio = ellipse_ ? ellipse_->a_px / ellipse_->b_px : 1;  // a/b
+  const double c = std::cos(theta), s = std::sin(theta);
+  const double qmin = polar_.qmin_px, qstep = polar_.qstep_px;
+  const double* m = ws.smoothed.data();
+  const auto last = static_cast<double>(n_radial_ - 2);  // the last segment's first bin
+  for (std::int64_t qy = 0; qy < frame_y_; ++qy) {
+    const double dy = static_cast<double>(qy) - origin_qy_px;
+    for (std::int64_t qx = 0; qx < frame_x_; ++qx) {
+      const double dx = static_cast<double>(qx) - origin_qx_px;
+      const double xc = dx * c + dy * s, yc = (dy * c - dx * s) * ratio;
+      const double rho = std::sqrt(xc * xc + yc * yc);
+      // The segment [r_lo, r_lo+1] with r_lo < ρ <= r_lo+1 (scipy's searchsorted 'left'), clamped
+      // to the first and last segments (extrapolation).
+      const double lo_d = std::clamp(std::ceil((rho - qmin) / qstep) - 1, 0.0, last);
+      const auto lo = static_cast<std::size_t>(lo_d);
+      const double r_lo = qmin + lo_d * qstep;
+      fn(qy * frame_x_ + qx, m[lo] + (m[lo + 1] - m[lo]) / qstep * (rho - r_lo));
+    }
+  }
+}
+
+void RadialBackground::background(const double* frame, double origin_qy_px, double origin_qx_px,
+                                  std::span<double> out, Workspace& ws) const {
+  if (out.size() != static_cast<std::size_t>(frame_y_ * frame_x_))
+    throw InvalidArgument(fmt::format("radial background: output of {} values for {}x{} frames", out.size(), frame_y_,
+                                      frame_x_));
+  profile(frame, origin_qy_px, origin_qx_px, ws);
+  for_each_pixel(origin_qy_px, origin_qx_px, ws,
+                 [&](std::int64_t p, double bg) { out[static_cast<std::size_t>(p)] = bg; });
+}
+
+void RadialBackground::subtract(double* frame, double origin_qy_px, double origin_qx_px, Workspace& ws) const {
+  profile(frame, origin_qy_px, origin_qx_px, ws);
+  for_each_pixel(origin_qy_px, origin_qx_px, ws, [&](std::int64_t p, double bg) {
+    double& v = frame[p];
+    v = std::max(v - bg, 0.0);
+  });
+}
+
+}  // namespace scandiff::stem
