@@ -21,10 +21,11 @@
 // `polar` says), since with n_annular not a multiple of 4 they are not a permutation of ours and
 // the medians would differ; ρ is the same number in both conventions.
 //
-// Cost: the polar plan (PolarTransform: one atan2 and square root per pixel) depends on the
-// origin. A Workspace keeps the plan of the last origin it saw and rebuilds it only when the
-// origin changes, so a constant origin builds it once per workspace (thread), and a per-position
-// origin map pays the plan at every pattern (docs/bragg-and-strain.md gives the numbers).
+// Cost: the polar plan (PolarTransform: one atan2 and square root per pixel) and each pixel's
+// interpolation segment depend on the origin. A Workspace keeps them for the last origin it saw
+// and rebuilds them only when the origin changes, so a constant origin builds them once per
+// workspace (thread), and a per-position origin map pays them at every pattern
+// (docs/bragg-and-strain.md gives the numbers). Memory: about 40 bytes per pixel per workspace.
 #pragma once
 
 #include <cstdint>
@@ -39,10 +40,13 @@ namespace scandiff::stem {
 
 class RadialBackground {
  public:
-  // Per-thread buffers and the polar plan of the last origin (contents are scratch).
+  // Per-thread buffers and, for the last origin, the polar plan and each pixel's interpolation
+  // segment and weight (contents are scratch).
   struct Workspace {
     std::optional<PolarTransform> plan;
     double plan_qy = 0, plan_qx = 0;  // the origin `plan` was built for
+    std::vector<std::int32_t> segment;  // per pixel: the first bin of its interpolation segment
+    std::vector<double> weight;         // per pixel: (ρ − r_segment)/qstep
     std::vector<double> polar, column, profile, smoothed, scratch;
   };
 
@@ -70,9 +74,11 @@ class RadialBackground {
   void subtract(double* frame, double origin_qy_px, double origin_qx_px, Workspace& ws) const;
 
  private:
+  // Builds ws's plan, segments and weights for this origin unless they are for it already.
+  void prepare(double origin_qy_px, double origin_qx_px, Workspace& ws) const;
   // Calls fn(pixel index, background value) for every pixel, after profile().
   template <class Fn>
-  void for_each_pixel(double origin_qy_px, double origin_qx_px, const Workspace& ws, Fn fn) const;
+  void for_each_pixel(const Workspace& ws, Fn fn) const;
 
   std::int64_t frame_y_, frame_x_, n_radial_ = 0;
   std::optional<Ellipse> ellipse_;
