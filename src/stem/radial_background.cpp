@@ -32,6 +32,11 @@ RadialBackground::RadialBackground(std::int64_t frame_y, std::int64_t frame_x, c
                                       "for {}x{} frames; the interpolation needs at least 2",
                                       polar_.qmin_px, polar_.qmax_px ? fmt::format("{}", *polar_.qmax_px) : "default",
                                       polar_.qstep_px, std::max<std::int64_t>(n_radial_, 0), frame_y, frame_x));
+  constexpr double max_bins = 1 << 24;  // 128 MiB of float64 per polar image (and per thread)
+  if (static_cast<double>(n_radial_) * static_cast<double>(polar_.n_annular) > max_bins)
+    throw InvalidArgument(fmt::format("radial background: {} radial x {} annular bins is too many (at most 2^24; "
+                                      "check qmax, qstep and n_annular)",
+                                      n_radial_, polar_.n_annular));
   if (sigma_bins > 0) kernel_ = analysis::gaussian_kernel(sigma_bins, 4.0);
 }
 

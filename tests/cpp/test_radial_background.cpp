@@ -226,6 +226,9 @@ TEST(RadialBackground, MalformedParametersAreNamed) {
   PolarOptions beyond;
   beyond.qmin_px = 80;  // beyond the default qmax of 67.9 px
   EXPECT_NE(message([&] { RadialBackground(NY, NX, std::nullopt, beyond); }).find("at least 2"), std::string::npos);
+  PolarOptions huge;
+  huge.qmax_px = 1e9;
+  EXPECT_NE(message([&] { RadialBackground(NY, NX, std::nullopt, huge); }).find("too many"), std::string::npos);
   PolarOptions step;
   step.qstep_px = 0;
   EXPECT_NE(message([&] { RadialBackground(NY, NX, std::nullopt, step); }).find("qstep"), std::string::npos);

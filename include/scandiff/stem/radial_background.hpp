@@ -53,7 +53,8 @@ class RadialBackground {
   // Frames of (frame_y, frame_x) pixels; `polar` the binning (PolarOptions defaults are
   // py4DSTEM's PolarDatacube defaults); `sigma_bins` the radial smoothing of the profile.
   // Throws InvalidArgument for a bad frame shape, ellipse or polar options (PolarOptions::validate),
-  // fewer than 2 radial bins (the interpolation needs two) or sigma_bins < 0.
+  // fewer than 2 radial bins (the interpolation needs two), more than 2^24 polar bins, or
+  // sigma_bins < 0.
   RadialBackground(std::int64_t frame_y, std::int64_t frame_x, const std::optional<Ellipse>& ellipse,
                    const PolarOptions& polar, double sigma_bins = 2);
 
