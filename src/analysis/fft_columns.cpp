@@ -19,8 +19,9 @@ ColumnFft::ColumnFft(std::int64_t rows, std::int64_t cols, bool inverse) : rows_
   std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   fftw_complex* p = fftw_alloc_complex(static_cast<std::size_t>(rows * cols));
   // One transform of length `rows` per column: element stride `cols`, columns 1 apart. A SIMD
-  // plan for buffers at FFTW's alignment (std::vector's) and one for any address.
-  for (const unsigned flags : {FFTW_ESTIMATE, FFTW_ESTIMATE | FFTW_UNALIGNED})
+  // plan for buffers at FFTW's alignment (std::vector's), as careful as set_fft_planning() says,
+  // and one for any address.
+  for (const unsigned flags : {fftw_planner_flags(), unsigned{FFTW_ESTIMATE | FFTW_UNALIGNED}})
     (flags & FFTW_UNALIGNED ? unaligned_plan_ : plan_) =
         fftw_plan_many_dft(1, &n, static_cast<int>(cols), p, nullptr, stride, 1, p, nullptr, stride, 1,
                            inverse ? FFTW_BACKWARD : FFTW_FORWARD, flags);
