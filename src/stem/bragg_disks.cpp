@@ -294,6 +294,20 @@ using Vec4 = double __attribute__((vector_size(32)));
   }
 }
 
+// The index of the first largest of v[0..n) (std::max_element's answer for values without NaN):
+// the largest value from four independent lanes, then its first position.
+std::int64_t first_max_index(const double* v, std::int64_t n) {
+  double lane[4] = {v[0], v[0], v[0], v[0]};
+  std::int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int l = 0; l < 4; ++l) lane[l] = std::max(lane[l], v[i + l]);
+  double m = std::max(std::max(lane[0], lane[1]), std::max(lane[2], lane[3]));
+  for (; i < n; ++i) m = std::max(m, v[i]);
+  std::int64_t k = 0;
+  while (k + 1 < n && !(v[k] == m)) ++k;  // (NaN values: some index, never past the end)
+  return k;
+}
+
 double bilinear(const std::vector<double>& ar, std::int64_t ny, std::int64_t nx, double y, double x) {
   // py4DSTEM's linear_interpolation_2D: floor/ceil neighbours (equal at integer positions).
   const auto y0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(y)), 0, ny - 1);
@@ -448,10 +462,17 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
     const std::int64_t tx = static_cast<std::int64_t>(x0) - g;
     ty[static_cast<std::size_t>(2 * q)] = static_cast<std::int64_t>(y0) - g;
     ty[static_cast<std::size_t>(2 * q + 1)] = tx;
+    // M[c] = w_c·col_phase[(tx·c_s) mod nx·u]: the index steps by tx per column while c_s = c, and
+    // is recomputed where c_s jumps to −nx/2 (the Nyquist column, even nx). No division per column.
     cplx* mq = ws.col_mod.data() + static_cast<std::size_t>(q) * nc;
-    for (std::int64_t c = 0; c < ncols; ++c)
-      mq[c] = im.col_weight[static_cast<std::size_t>(c)] *
-              im.col_phase[static_cast<std::size_t>(pos_mod(tx * signed_index(c, nx), nxu))];
+    const std::int64_t step = pos_mod(tx, nxu);
+    std::int64_t index = 0;  // (tx·0) mod nx·u
+    for (std::int64_t c = 0; c < ncols; ++c) {
+      if (c == nx - nx / 2) index = pos_mod(tx * signed_index(c, nx), nxu);  // c_s jumps to −nx/2
+      mq[c] = im.col_weight[static_cast<std::size_t>(c)] * im.col_phase[static_cast<std::size_t>(index)];
+      index += step;
+      if (index >= nxu) index -= nxu;
+    }
   }
   // The rows of one product: (peak, k) pairs, at most np·(K/u + 1) per slab, plus the Nyquist rows.
   const std::int64_t max_rows = np * (K / u + 2);
@@ -515,7 +536,7 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
   for (std::int64_t q = 0; q < np; ++q) {
     BraggPeak& p = peaks[static_cast<std::size_t>(q)];
     const double* G = ws.grid.data() + q * K * K;
-    const auto best = static_cast<std::int64_t>(std::max_element(G, G + K * K) - G);
+    const std::int64_t best = first_max_index(G, K * K);
     const std::int64_t bk = best / K, bj = best % K;
     double dy = 0, dx = 0;
     if (bk >= 1 && bk + 1 < K && bj >= 1 && bj + 1 < K) {
