@@ -11,6 +11,7 @@
 
 #include "scandiff/analysis/fft.hpp"
 #include "scandiff/analysis/fft_columns.hpp"
+#include "scandiff/analysis/fft_planning.hpp"
 #include "scandiff/analysis/gaussian_filter.hpp"
 #include "scandiff/analysis/robust_stats.hpp"
 #include "scandiff/core/error.hpp"
@@ -108,7 +109,13 @@ DiskFinder::DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, co
     im.u = u;
     im.grid = static_cast<std::int64_t>(std::ceil(1.5 * static_cast<double>(u)));
     im.centre = im.grid / 2;  // numpy fix(ceil(1.5u)/2)
-    im.slab_ifft = std::make_unique<analysis::ColumnFft>(ny, im.ncols, true);
+    // Which input layout the slab transforms take: the faster one for this planning (with
+    // FFTW_ESTIMATE plans the transposed input, 60 vs 90 µs for 129 columns of 256; with
+    // measured plans in place, 55 vs 60 µs).
+    im.slab_ifft = std::make_unique<analysis::ColumnFft>(
+        ny, im.ncols, true,
+        analysis::fft_planning() == analysis::FftPlanning::estimate ? analysis::ColumnInput::transposed
+                                                                      : analysis::ColumnInput::in_place);
     im.row_mod.resize(static_cast<std::size_t>(u * ny));
     for (std::int64_t r = 0; r < u; ++r)
       for (std::int64_t m = 0; m < ny; ++m)
@@ -149,6 +156,7 @@ std::unique_ptr<DiskFinder::Workspace> DiskFinder::make_workspace() const {
   ws->tmp.resize(ns);
   if (options_.subpixel == Subpixel::multicorr) {
     ws->slab.resize(ns);
+    if (impl_->slab_ifft->input() == analysis::ColumnInput::transposed) ws->slab_in.resize(ns);
     ws->grid.resize(static_cast<std::size_t>(impl_->grid * impl_->grid));
   }
   return ws;
@@ -495,10 +503,25 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
     ws.row_target[static_cast<std::size_t>(rows)] = target;
     ++rows;
   };
+  const bool transposed = im.slab_ifft->input() == analysis::ColumnInput::transposed;
+  if (transposed) {  // C^T (ncols, ny) into tmp (free here: the inverse FFT has consumed it)
+    cplx* ct = ws.tmp.data();
+    for (std::int64_t m0 = 0; m0 < ny; m0 += 8) {
+      const std::int64_t m1 = std::min(m0 + 8, ny);
+      for (std::int64_t c = 0; c < ncols; ++c)
+        for (std::int64_t m = m0; m < m1; ++m) ct[c * ny + m] = corr[m * ncols + c];
+    }
+  }
   for (std::int64_t r = 0; r < u; ++r) {
     const cplx* mod = im.row_mod.data() + r * ny;
-    for (std::int64_t m = 0; m < ny; ++m) scale_spectrum(corr + m * ncols, mod[m], ws.slab.data() + m * ncols, ncols);
-    im.slab_ifft->execute(ws.slab.data());
+    if (transposed) {  // the same products as scale_spectrum's, column by column
+      for (std::int64_t c = 0; c < ncols; ++c)
+        multiply_spectra(ws.tmp.data() + c * ny, mod, ws.slab_in.data() + c * ny, static_cast<std::size_t>(ny));
+      im.slab_ifft->execute(ws.slab_in.data(), ws.slab.data());
+    } else {
+      for (std::int64_t m = 0; m < ny; ++m) scale_spectrum(corr + m * ncols, mod[m], ws.slab.data() + m * ncols, ncols);
+      im.slab_ifft->execute(ws.slab.data());
+    }
     std::int64_t rows = 0;
     for (std::int64_t q = 0; q < np; ++q) {
       const std::int64_t t0 = ty[static_cast<std::size_t>(2 * q)];
