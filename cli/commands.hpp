@@ -16,6 +16,7 @@ struct GlobalOptions {
   std::string memory;        // --memory, e.g. "2G"; empty = default budget
   bool quiet = false;        // --quiet: no progress bars, warnings only
   bool verbose = false;      // --verbose: debug messages
+  std::string fftw_wisdom;   // --fftw-wisdom FILE: measured FFTW plans read from and saved to FILE
 
   // Engine options from the flags: threads, parsed budget, progress bar callback.
   engine::RunOptions run_options(const std::string& what) const;

@@ -13,6 +13,7 @@ import logging as _logging
 from . import _core
 from ._core import (BinQ, BudgetError, Calibration, Cancelled, CropQ, Detector, FormatError, InvalidArgument,
                     IoError, PadQ, RepairPixels, ResampleQ, ScandiffError)
+from ._core import export_fftw_wisdom, fft_planning, import_fftw_wisdom, set_fft_planning
 from .dataset import Dataset, from_numpy, info, make_calibration, open
 from .engine import Analysis, BlockReduce, FrameMap, map_frames, reduce_blocks, run
 from .files import (WriteEMD, WriteHspy, WriteRaw, convert, demo, ground_truth, read_result, save_results,
@@ -61,4 +62,6 @@ __all__ = [
     # SXDM maps, hot-pixel filters, framesets
     "CentroidMaps", "RoiMaps", "align_frameset", "centroid_maps", "hot_pixel_stage", "medfilt", "roi_maps",
     "rocking_curve", "selective_median",
+    # FFTW planning (as the CLI's --fftw-wisdom)
+    "export_fftw_wisdom", "fft_planning", "import_fftw_wisdom", "set_fft_planning",
 ]

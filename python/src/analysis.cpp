@@ -1,12 +1,16 @@
 // Bindings of scandiff/analysis: the matrix factorisations and clustering over a dense
-// positions x features matrix (NMF as scikit-learn's, PCA, k-means) and per-class mean spectra.
+// positions x features matrix (NMF as scikit-learn's, PCA, k-means) and per-class mean spectra;
+// FFTW planning and wisdom.
+#include <filesystem>
 #include <optional>
 
+#include <nanobind/stl/filesystem.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
 #include "scandiff/analysis/class_means.hpp"
+#include "scandiff/analysis/fft_planning.hpp"
 #include "scandiff/analysis/kmeans.hpp"
 #include "scandiff/analysis/nmf.hpp"
 #include "scandiff/analysis/pca.hpp"
@@ -48,6 +52,13 @@ analysis::NmfOptions nmf_options(int components, const std::string& solver, cons
 }  // namespace
 
 void bind_analysis(nb::module_& m) {
+  m.def("set_fft_planning", [](const std::string& name) { analysis::set_fft_planning(analysis::parse_fft_planning(name)); },
+        nb::arg("planning"), "estimate (default), measure or patient: how carefully FFTW plans new transforms");
+  m.def("fft_planning", [] { return std::string(analysis::fft_planning_name(analysis::fft_planning())); });
+  m.def("import_fftw_wisdom", &analysis::import_fftw_wisdom, nb::arg("path"),
+        "add the plans in an FFTW wisdom file; False if there is no such file");
+  m.def("export_fftw_wisdom", &analysis::export_fftw_wisdom, nb::arg("path"),
+        "save every FFTW plan measured or imported so far to a wisdom file");
   m.def("nmf", [](nb::handle x, int components, const std::string& solver, const std::string& init, int max_iter,
                   double tol, std::uint64_t seed, int threads) {
     const DenseMatrix xm = matrix_of(x);

@@ -28,14 +28,16 @@ RealFft2D::RealFft2D(std::int64_t ny, std::int64_t nx) : ny_(ny), nx_(nx), plans
     throw InvalidArgument(fmt::format("fft: size {}x{} must be positive", ny, nx));
   // Plans are made on scratch arrays with FFTW's alignment; execution uses the new-array
   // interface, which needs buffers of the same alignment class: aligned buffers take the SIMD
-  // plans (about 1.6x faster), others the unaligned ones. FFTW_ESTIMATE: the plan (and so every
-  // result bit) does not depend on timing, and planning costs microseconds.
+  // plans (about 1.6x faster), others the unaligned ones. The aligned plans are as careful as
+  // set_fft_planning() says (fft_planning.hpp; default FFTW_ESTIMATE: the plan, and so every
+  // result bit, does not depend on timing, and planning costs microseconds).
   std::lock_guard lock(fftw_planner_mutex());
+  const unsigned flags = fftw_planner_flags();
   double* r = fftw_alloc_real(static_cast<std::size_t>(ny * nx));
   fftw_complex* c = fftw_alloc_complex(static_cast<std::size_t>(spectrum_size()));
   const int y = static_cast<int>(ny), x = static_cast<int>(nx);
-  plans_->forward = fftw_plan_dft_r2c_2d(y, x, r, c, FFTW_ESTIMATE);
-  plans_->inverse = fftw_plan_dft_c2r_2d(y, x, c, r, FFTW_ESTIMATE);
+  plans_->forward = fftw_plan_dft_r2c_2d(y, x, r, c, flags);
+  plans_->inverse = fftw_plan_dft_c2r_2d(y, x, c, r, flags);
   plans_->forward_unaligned = fftw_plan_dft_r2c_2d(y, x, r, c, FFTW_ESTIMATE | FFTW_UNALIGNED);
   plans_->inverse_unaligned = fftw_plan_dft_c2r_2d(y, x, c, r, FFTW_ESTIMATE | FFTW_UNALIGNED);
   fftw_free(r);

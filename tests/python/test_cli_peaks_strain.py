@@ -89,3 +89,35 @@ def test_strain_bad_input(cli, strained, tmp_path):
         "--min-absolute-intensity", "1e30", "--quiet")
     proc = cli("strain", tmp_path / "empty" / "peaks.h5", "--out", tmp_path / "w", check=False)
     assert proc.returncode == 2 and "no peaks" in proc.stderr
+
+
+def test_fftw_wisdom_is_kept_and_gives_the_same_peaks(cli, strained, tmp_path):
+    d = strained
+    wisdom = tmp_path / "plans.wisdom"
+    args = ["--synthetic-probe", "4,1", "--min-spacing", "10", "--edge", "6", "--subpixel", "multicorr", "--quiet"]
+    cli("peaks", d / "s.h5", "--out", tmp_path / "default", *args)
+    cli("--fftw-wisdom", wisdom, "peaks", d / "s.h5", "--out", tmp_path / "measured", *args)
+    text = wisdom.read_text()
+    assert text.startswith("(fftw-3") and "rdft" in text  # the measured 2D real transforms are in it
+    proc = cli("--verbose", "--fftw-wisdom", wisdom, "peaks", d / "s.h5", "--out", tmp_path / "again", *args)
+    assert f"read FFTW wisdom from {wisdom}" in proc.stderr
+    with h5py.File(tmp_path / "default" / "peaks.h5", "r") as fa, \
+            h5py.File(tmp_path / "measured" / "peaks.h5", "r") as fb, \
+            h5py.File(tmp_path / "again" / "peaks.h5", "r") as fc:
+        a, b, c = (f["peaks/braggvectors/_v_uncal/data"][()].ravel() for f in (fa, fb, fc))
+    assert sum(len(p) for p in a) > 0
+    for pa, pb, pc in zip(a, b, c):
+        assert len(pa) == len(pb) == len(pc)
+        for name in ("qx", "qy", "intensity"):  # other plans: equal but for the last bits
+            np.testing.assert_allclose(pb[name], pa[name], rtol=1e-9, atol=1e-9)
+            np.testing.assert_array_equal(pc[name], pb[name])  # the same wisdom: the same bits
+
+
+def test_fftw_wisdom_that_is_not_wisdom_is_refused(cli, strained, tmp_path):
+    bad = tmp_path / "bad.wisdom"
+    bad.write_text("not wisdom\n")
+    proc = cli("--fftw-wisdom", bad, "peaks", strained / "s.h5", "--out", tmp_path / "p", "--synthetic-probe", "4,1",
+               check=False)
+    assert proc.returncode == 3
+    assert "bad.wisdom" in proc.stderr and "FFTW wisdom" in proc.stderr
+    assert bad.read_text() == "not wisdom\n" and not (tmp_path / "p").exists()

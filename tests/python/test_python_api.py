@@ -369,3 +369,30 @@ def test_preparation_in_r_and_q(sd, tmp_path):
     np.testing.assert_array_equal(r["max_diffraction"].data, q.max(axis=(0, 1)))
     with h5py.File(tmp_path / "prepared.h5", "r") as f:
         np.testing.assert_array_equal(f["datacube_root/datacube/data"][()], q)
+
+
+def test_fft_planning_and_wisdom(sd, tmp_path):
+    # A frame size no other test uses: the measured plans stay in this process's FFTW wisdom.
+    rng = np.random.default_rng(3)
+    frame = rng.poisson(5, (44, 38)).astype(np.uint16)
+    kernel, _ = sd.probe_kernel(sd.synthetic_probe(3, 1, (44, 38)))
+    options = dict(subpixel="multicorr", edge_boundary=3, min_peak_spacing=4)
+    default = sd.find_bragg_disks(frame, kernel, **options)
+    assert sd.fft_planning() == "estimate"
+    wisdom = tmp_path / "plans.wisdom"
+    assert not sd.import_fftw_wisdom(wisdom)  # no file yet
+    try:
+        sd.set_fft_planning("patient")
+        measured = sd.find_bragg_disks(frame, kernel, **options)
+        sd.export_fftw_wisdom(wisdom)
+        assert wisdom.read_text().startswith("(fftw-3")
+        assert sd.import_fftw_wisdom(wisdom)
+    finally:
+        sd.set_fft_planning("estimate")
+    assert len(default) > 0 and measured.shape == default.shape
+    np.testing.assert_allclose(measured, default, rtol=1e-9, atol=1e-9)
+    with pytest.raises(sd.InvalidArgument, match="'fastest'"):
+        sd.set_fft_planning("fastest")
+    (tmp_path / "bad").write_text("nope")
+    with pytest.raises(sd.FormatError, match="bad"):
+        sd.import_fftw_wisdom(tmp_path / "bad")

@@ -1,5 +1,6 @@
 // 2D real-to-complex FFTs (FFTW, double precision) of a fixed size, usable from many threads.
-// The plans are made once (FFTW_ESTIMATE, under a process-wide lock, as FFTW requires); forward()
+// The plans are made once (under a process-wide lock, as FFTW requires; as careful as
+// set_fft_planning() says, fft_planning.hpp, default FFTW_ESTIMATE); forward()
 // and inverse() then run on caller buffers concurrently. Buffers at FFTW's SIMD alignment (16
 // bytes, as std::vector and malloc give on x86-64) take the fast plans, other addresses slower
 // unaligned ones (results may then differ in the last bits).

@@ -111,7 +111,8 @@ class DiskFinder {
     // phases M (nx/2 + 1 each), the slab rows the peaks need times their M, the per-peak K×K
     // grids, one product's outputs, its row pointers and target grid rows, and the per-peak
     // grid origins (ty, tx).
-    std::vector<std::complex<double>> slab, col_mod, modulated;
+    // (slab_in: the modulated spectrum, transposed, where the column FFT takes that layout.)
+    std::vector<std::complex<double>> slab, slab_in, col_mod, modulated;
     std::vector<double> grid, dots;
     std::vector<const double*> row_ptrs;
     std::vector<std::int64_t> row_target, starts;
