@@ -164,7 +164,9 @@ void bind_bragg(nb::module_& m) {
       .def_prop_rw("radial_two_fold", [](const Opt& o) { return o.radial_polar.two_fold; },
                    [](Opt& o, bool v) { o.radial_polar.two_fold = v; })
       .def_prop_rw("radial_mask_threshold", [](const Opt& o) { return o.radial_polar.mask_threshold; },
-                   [](Opt& o, double v) { o.radial_polar.mask_threshold = v; });
+                   [](Opt& o, double v) { o.radial_polar.mask_threshold = v; })
+      .def_prop_rw("radial_angular_smoothing", [](const Opt& o) { return o.radial_polar.angular_smoothing; },
+                   [](Opt& o, bool v) { o.radial_polar.angular_smoothing = v; }, "py4DSTEM's KDE along the angle");
   m.def("find_bragg_disks", [](nb::handle frame, nb::handle kernel, const Opt& o) {
     const Array f = copy_array(frame);
     const Array k = kernel.is_none() ? Array() : copy_array(kernel);
