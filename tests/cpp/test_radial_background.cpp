@@ -12,7 +12,12 @@
 
 #include "scandiff/analysis/gaussian_filter.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/engine/run.hpp"
+#include "scandiff/io/calibrated_source.hpp"
+#include "scandiff/sim/crystal_scan.hpp"
+#include "scandiff/sim/simulated_source.hpp"
 #include "scandiff/stem/bragg_disks.hpp"
+#include "scandiff/stem/disk_detection.hpp"
 #include "scandiff/stem/radial_background.hpp"
 
 using namespace scandiff;
@@ -202,6 +207,75 @@ TEST(RadialBackground, DiskFinderSubtractsItFirst) {
   DiskDetectionOptions single;
   single.radial_background = true;
   EXPECT_THROW(find_bragg_disks(Array(DType::f64, {NY, NX}), Array(), single), InvalidArgument);
+}
+
+// Over a scan with an origin map and an ellipse: every position's peaks are those of DiskFinder
+// on its frame with its own origin (so the per-thread plan follows the origin), for any thread count.
+TEST(RadialBackground, DiskDetectionUsesEachPositionsOrigin) {
+  sim::CrystalScanParams p;
+  p.scan_y = 3;
+  p.scan_x = 4;
+  p.frame_y = p.frame_x = 64;
+  p.dtype = DType::f32;
+  p.g1_px = {13.3, 2.1};
+  p.g2_px = {-3.2, 12.7};
+  p.max_g_px = 30;
+  p.disk_radius_px = 3;
+  p.ring_intensity = 20;
+  const double oy = 31.2, ox = 32.7;
+  p.origin_qy_px = oy;
+  p.origin_qx_px = ox;
+  p.descan_per_rx_px = {0.31, -0.12};
+  p.descan_per_ry_px = {0.07, 0.24};
+  p.noise = sim::Noise::poisson;
+  auto sim_source = std::make_shared<sim::SimulatedSource>(p);
+  Calibration cal = sim_source->info().calibration;
+  cal.origin_qy_map = Array(DType::f64, {p.scan_y, p.scan_x});
+  cal.origin_qx_map = Array(DType::f64, {p.scan_y, p.scan_x});
+  for (std::int64_t k = 0; k < p.scan_y * p.scan_x; ++k) {
+    const double ry = static_cast<double>(k / p.scan_x), rx = static_cast<double>(k % p.scan_x);
+    cal.origin_qy_map.data<double>()[k] = oy + 0.24 * ry - 0.12 * rx;  // the descan above: (qx, qy) per step
+    cal.origin_qx_map.data<double>()[k] = ox + 0.07 * ry + 0.31 * rx;
+  }
+  cal.ellipse = Ellipse{20.6, 20.0, 0.5};
+  io::CalibratedSource src(sim_source, cal);
+
+  DiskDetectionOptions o;
+  o.subpixel = Subpixel::poly;
+  o.min_peak_spacing = 6;
+  o.edge_boundary = 3;
+  o.radial_background = true;
+  o.radial_polar.qstep_px = 0.8;
+  auto run = [&](int threads) {
+    DiskDetection d(Array(), o);
+    engine::Analysis* list[] = {&d};
+    engine::RunOptions ro;
+    ro.threads = threads;
+    engine::run(src, list, ro);
+    return d.vectors();
+  };
+  const BraggVectors three = run(3), one = run(1);
+  DiskFinder finder(Array(), p.frame_y, p.frame_x, o, cal.ellipse);
+  auto ws = finder.make_workspace();
+  std::vector<float> raw(static_cast<std::size_t>(p.frame_y * p.frame_x));
+  std::vector<double> frame(raw.size());
+  std::vector<BraggPeak> expected;
+  std::size_t total = 0;
+  for (std::int64_t k = 0; k < p.scan_y * p.scan_x; ++k) {
+    src.read(k, 1, reinterpret_cast<std::byte*>(raw.data()));
+    std::copy(raw.begin(), raw.end(), frame.begin());
+    finder.find(frame.data(), *ws, expected, cal.origin_qy_map.data<double>()[k], cal.origin_qx_map.data<double>()[k]);
+    ASSERT_EQ(one.at(k).size(), expected.size()) << "position " << k;
+    ASSERT_EQ(three.at(k).size(), expected.size()) << "position " << k;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(one.at(k)[i].qx, expected[i].qx);
+      EXPECT_EQ(one.at(k)[i].qy, expected[i].qy);
+      EXPECT_EQ(three.at(k)[i].qx, expected[i].qx);
+      EXPECT_EQ(three.at(k)[i].intensity, expected[i].intensity);
+    }
+    total += expected.size();
+  }
+  EXPECT_GT(total, 12u * 5);
 }
 
 TEST(RadialBackground, MalformedParametersAreNamed) {
