@@ -25,7 +25,8 @@
 // interpolation segment depend on the origin. A Workspace keeps them for the last origin it saw
 // and rebuilds them only when the origin changes, so a constant origin builds them once per
 // workspace (thread), and a per-position origin map pays them at every pattern
-// (docs/bragg-and-strain.md gives the numbers). Memory: about 40 bytes per pixel per workspace.
+// (docs/bragg-and-strain.md gives the numbers). Memory: about 45 bytes per pixel per workspace
+// (32 for the plan, 12 for the segments).
 #pragma once
 
 #include <cstdint>
