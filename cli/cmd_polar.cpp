@@ -4,7 +4,6 @@
 // DIR/polar.h5 (EMD 1.0), DIR/fem.txt, DIR/azimuthal_mean.png and DIR/azimuthal_var.png.
 #include <filesystem>
 #include <iostream>
-#include <optional>
 
 #include <fmt/format.h>
 
@@ -14,6 +13,7 @@
 #include "diffraction_pass.hpp"
 #include "input_options.hpp"
 #include "polar_calibration.hpp"
+#include "polar_options.hpp"
 #include "result_files.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/io/png.hpp"
@@ -31,10 +31,7 @@ struct PolarArgs {
   std::string origin, calibration;
   std::vector<double> ellipse;
   bool no_ellipse = false;
-  double qmin = 0, qstep = 1, mask_threshold = 0.1;
-  std::optional<double> qmax;
-  std::int64_t n_annular = 180;
-  bool two_fold = false, no_smoothing = false;
+  stem::PolarOptions polar;
   std::string mask;
   std::vector<double> mask_below, mask_above;
 };
@@ -56,13 +53,7 @@ void run_polar(const PolarArgs& a, const GlobalOptions& global) {
   io::CalibratedSource calibrated(std::move(source), cal);
 
   stem::PolarStatistics::Options o;
-  o.polar.qmin_px = a.qmin;
-  o.polar.qmax_px = a.qmax;
-  o.polar.qstep_px = a.qstep;
-  o.polar.n_annular = a.n_annular;
-  o.polar.two_fold = a.two_fold;
-  o.polar.angular_smoothing = !a.no_smoothing;
-  o.polar.mask_threshold = a.mask_threshold;
+  o.polar = a.polar;
   o.use_ellipse = !a.no_ellipse;
   if (!a.ellipse.empty()) {
     if (a.no_ellipse) throw InvalidArgument("--ellipse and --no-ellipse contradict each other");
@@ -113,15 +104,7 @@ void register_polar(CLI::App& app, const GlobalOptions& global) {
       ->delimiter(',')
       ->expected(3);
   cmd->add_flag("--no-ellipse", a->no_ellipse, "circular transform even when the calibration has an ellipse");
-  cmd->add_option("--qmin", a->qmin, "first radial bin, pixels")->capture_default_str();
-  cmd->add_option("--qmax", a->qmax, "radial bins stop before this radius, pixels (default min(frame)/sqrt(2))");
-  cmd->add_option("--qstep", a->qstep, "radial bin width, pixels")->capture_default_str();
-  cmd->add_option("--n-annular", a->n_annular, "azimuthal bins over 360 degrees (180 with --two-fold)")
-      ->capture_default_str();
-  cmd->add_flag("--two-fold", a->two_fold, "assume Friedel symmetry: angles modulo 180 degrees");
-  cmd->add_flag("--no-smoothing", a->no_smoothing, "no Gaussian smoothing along the angle at small radii (py4DSTEM's KDE)");
-  cmd->add_option("--mask-threshold", a->mask_threshold, "polar bins with less sampling than this are left out")
-      ->capture_default_str();
+  add_polar_options(cmd, a->polar, "Polar bins");
   cmd->add_option("--mask", a->mask, "detector mask image (TIFF/EDF/CBF; non-zero = excluded pixel)");
   cmd->add_option("--mask-below", a->mask_below, "also exclude pixels below this value in the first frame (e.g. -0.5 "
                                                  "for Pilatus gaps)")

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "array_file.hpp"
+#include "polar_options.hpp"
 #include "progress_bar.hpp"
 #include "scandiff/core/error.hpp"
 #include "scandiff/stem/disk_detection.hpp"
@@ -121,7 +122,9 @@ void PeakDetectionOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--edge", d.edge_boundary, "ignore maxima within this many px of the edge")->capture_default_str();
   cmd->add_option("--max-peaks", d.max_num_peaks)->capture_default_str();
   cmd->add_flag("--radial-background", d.radial_background,
-                "subtract each pattern's radial median around the origin first (needs the origin)");
+                "subtract py4DSTEM's radial background first (radial_bksb: the median over angle of the polar "
+                "transform about the pattern's origin, smoothed; needs the origin; ellipse from the calibration)");
+  add_polar_options(cmd, d.radial_polar, "Polar bins of --radial-background (py4DSTEM's PolarDatacube)");
 }
 
 }  // namespace scandiff::cli

@@ -23,7 +23,7 @@ from .bragg import (BraggDisks, BraggVectors, Lattice, detection_options, find_b
                     read_bragg_vectors, strain, synthetic_probe, vacuum_probe)
 from .decompose import edx_class_means, kmeans, nmf, nmf_error_scan, pca, read_mda, read_ripple
 from .polar import (Polar, calibrate_ellipse, calibrate_pixel_size, detector_mask, polar, polar_transform,
-                    read_calibrant)
+                    radial_background, read_calibrant)
 from .xray import (AzimuthalIntegrator, AzimuthalProfiles, IntegrationResult, PoniGeometry, calibrate_xray,
                    electron_geometry, integrate_scan, load_poni, read_image, write_poni)
 from .sxdm import (CentroidMaps, RoiMaps, centroid_maps, hot_pixel_stage, medfilt, roi_maps, rocking_curve,
@@ -52,7 +52,8 @@ __all__ = [
     "AzimuthalIntegrator", "AzimuthalProfiles", "IntegrationResult", "PoniGeometry", "calibrate_xray",
     "electron_geometry", "integrate_scan", "load_poni", "read_image", "write_poni",
     # polar transform, FEM, ring calibrations
-    "Polar", "calibrate_ellipse", "calibrate_pixel_size", "detector_mask", "polar", "polar_transform", "read_calibrant",
+    "Polar", "calibrate_ellipse", "calibrate_pixel_size", "detector_mask", "polar", "polar_transform",
+    "radial_background", "read_calibrant",
     # Bragg disks and strain
     "BraggDisks", "BraggVectors", "Lattice", "detection_options", "find_bragg_disks", "find_peaks", "probe_kernel",
     "read_bragg_vectors", "strain", "synthetic_probe", "vacuum_probe",

@@ -22,14 +22,19 @@ Lattice = _core.Lattice
 
 _DETECTION = ("corr_power", "sigma_dp", "sigma_cc", "subpixel", "upsample_factor", "min_absolute_intensity",
               "min_relative_intensity", "relative_to_peak", "min_peak_spacing", "edge_boundary", "max_num_peaks",
-              "radial_background")
+              "radial_background", "radial_qmin_px", "radial_qmax_px", "radial_qstep_px", "radial_n_annular",
+              "radial_two_fold", "radial_mask_threshold", "radial_angular_smoothing")
 
 
 def detection_options(**values: Any) -> _core.DiskDetectionOptions:
     """py4DSTEM's find_Bragg_disks parameters (pixels): corr_power (1 cross-, 0 phase-correlation),
     sigma_dp, sigma_cc, subpixel ('pixel', 'poly', 'multicorr'), upsample_factor,
     min_absolute_intensity, min_relative_intensity, relative_to_peak, min_peak_spacing,
-    edge_boundary, max_num_peaks, radial_background; defaults those of ``scandiff peaks``."""
+    edge_boundary, max_num_peaks, radial_background (py4DSTEM's radial_bksb, about each pattern's
+    calibrated origin, with the calibration's ellipse) and its polar bins radial_qmin_px,
+    radial_qmax_px (None: min(frame)/sqrt 2), radial_qstep_px, radial_n_annular, radial_two_fold,
+    radial_mask_threshold, radial_angular_smoothing (``peaks --qmin ...``); defaults those of
+    ``scandiff peaks``."""
     o = _core.DiskDetectionOptions()
     for key, value in values.items():
         if key not in _DETECTION:

@@ -66,6 +66,20 @@ def polar_transform(image: Any, origin: tuple[float, float], ellipse: Any = None
     return _core.polar_transform(np.asarray(image), float(origin[0]), float(origin[1]), e, mask=mask, **options)
 
 
+def radial_background(image: Any, origin: tuple[float, float], ellipse: Any = None, subtract: bool = False,
+                      sigma: float = 2.0, **options: Any) -> np.ndarray:
+    """py4DSTEM's radial background of one (qy, qx) pattern about ``origin`` = (qy, qx) pixels
+    (DataCube.get_radial_bkgrnd; ``peaks --radial-background``), float64 (qy, qx): the median over
+    angle of the polar transform per radial bin, smoothed along the radius (``sigma`` bins),
+    linearly interpolated at each pixel's elliptical radius. ``subtract=True`` returns the pattern
+    minus it with negatives set to 0 (get_radial_bksb_dp). ``ellipse`` (a_px, b_px, theta_rad),
+    theta from +qx toward +qy; polar options as :class:`Polar`
+    (include/scandiff/stem/radial_background.hpp)."""
+    e = None if ellipse is None else tuple(float(v) for v in ellipse)
+    return _core.radial_background(np.asarray(image), float(origin[0]), float(origin[1]), e, sigma=float(sigma),
+                                   subtract=bool(subtract), **options)
+
+
 def detector_mask(dataset: Any = None, mask: Any = None, below: float | None = None, above: float | None = None
                   ) -> np.ndarray | None:
     """The detector mask of ``polar`` / ``calibrate ellipse`` / ``pixel-size`` (``--mask``,

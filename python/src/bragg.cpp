@@ -151,7 +151,22 @@ void bind_bragg(nb::module_& m) {
       .def_rw("min_peak_spacing", &Opt::min_peak_spacing, "px")
       .def_rw("edge_boundary", &Opt::edge_boundary, "px")
       .def_rw("max_num_peaks", &Opt::max_num_peaks)
-      .def_rw("radial_background", &Opt::radial_background);
+      .def_rw("radial_background", &Opt::radial_background, "py4DSTEM's radial_bksb (needs the origin)")
+      // the radial background's polar bins (py4DSTEM's PolarDatacube parameters, pixels)
+      .def_prop_rw("radial_qmin_px", [](const Opt& o) { return o.radial_polar.qmin_px; },
+                   [](Opt& o, double v) { o.radial_polar.qmin_px = v; })
+      .def_prop_rw("radial_qmax_px", [](const Opt& o) { return o.radial_polar.qmax_px; },
+                   [](Opt& o, std::optional<double> v) { o.radial_polar.qmax_px = v; }, "None: min(frame)/sqrt(2)")
+      .def_prop_rw("radial_qstep_px", [](const Opt& o) { return o.radial_polar.qstep_px; },
+                   [](Opt& o, double v) { o.radial_polar.qstep_px = v; })
+      .def_prop_rw("radial_n_annular", [](const Opt& o) { return o.radial_polar.n_annular; },
+                   [](Opt& o, std::int64_t v) { o.radial_polar.n_annular = v; })
+      .def_prop_rw("radial_two_fold", [](const Opt& o) { return o.radial_polar.two_fold; },
+                   [](Opt& o, bool v) { o.radial_polar.two_fold = v; })
+      .def_prop_rw("radial_mask_threshold", [](const Opt& o) { return o.radial_polar.mask_threshold; },
+                   [](Opt& o, double v) { o.radial_polar.mask_threshold = v; })
+      .def_prop_rw("radial_angular_smoothing", [](const Opt& o) { return o.radial_polar.angular_smoothing; },
+                   [](Opt& o, bool v) { o.radial_polar.angular_smoothing = v; }, "py4DSTEM's KDE along the angle");
   m.def("find_bragg_disks", [](nb::handle frame, nb::handle kernel, const Opt& o) {
     const Array f = copy_array(frame);
     const Array k = kernel.is_none() ? Array() : copy_array(kernel);

@@ -18,6 +18,7 @@
 #include "scandiff/stem/pixel_size.hpp"
 #include "scandiff/stem/polar_statistics.hpp"
 #include "scandiff/stem/polar_transform.hpp"
+#include "scandiff/stem/radial_background.hpp"
 
 namespace scandiff::python {
 
@@ -91,6 +92,34 @@ void bind_polar(nb::module_& m) {
         nb::arg("mask_threshold") = 0.1, nb::arg("mask") = nb::none(),
         "the polar image (n_annular, n_radial) float64 of one (qy, qx) pattern: phi from +qx toward +qy, radius "
         "qmin + j*qstep pixels; NaN where unsampled");
+
+  m.def("radial_background", [](nb::handle image, double origin_qy, double origin_qx, EllipseTuple ellipse,
+                                double qmin, std::optional<double> qmax, double qstep, std::int64_t n_annular,
+                                bool two_fold, bool smoothing, double mask_threshold, double sigma, bool subtract) {
+    Array frame = copy_array(image).astype(DType::f64);
+    if (frame.rank() != 2) throw InvalidArgument("radial_background: expected one 2D (qy, qx) image");
+    const stem::RadialBackground rb(frame.shape(0), frame.shape(1), ellipse_of(ellipse),
+                                    polar_options(qmin, qmax, qstep, n_annular, two_fold, smoothing, mask_threshold),
+                                    sigma);
+    stem::RadialBackground::Workspace ws;
+    {
+      nb::gil_scoped_release release;
+      if (subtract) {
+        rb.subtract(frame.data<double>(), origin_qy, origin_qx, ws);
+      } else {
+        Array bg(DType::f64, frame.shape());
+        rb.background(frame.data<double>(), origin_qy, origin_qx,
+                      std::span<double>(bg.data<double>(), static_cast<std::size_t>(bg.size())), ws);
+        frame = std::move(bg);
+      }
+    }
+    return to_numpy(frame);
+  }, nb::arg("image"), nb::arg("origin_qy_px"), nb::arg("origin_qx_px"), nb::arg("ellipse") = nb::none(),
+        nb::arg("qmin_px") = 0.0, nb::arg("qmax_px") = nb::none(), nb::arg("qstep_px") = 1.0,
+        nb::arg("n_annular") = 180, nb::arg("two_fold") = false, nb::arg("angular_smoothing") = true,
+        nb::arg("mask_threshold") = 0.1, nb::arg("sigma") = 2.0, nb::arg("subtract") = false,
+        "py4DSTEM's radial background (get_radial_bkgrnd) of one (qy, qx) pattern, float64; with subtract=True the "
+        "pattern minus it, negatives set to 0 (get_radial_bksb_dp)");
 
   m.def("fit_ellipse_ring", [](nb::handle pattern, double center_qy, double center_qx, double r_inner,
                                double r_outer, int max_iterations, nb::handle mask) {

@@ -132,4 +132,17 @@ using Vec4 = double __attribute__((vector_size(32)));
   }
 }
 
+void gaussian_filter1d(std::span<const double> in, std::span<double> out, std::span<const double> kernel,
+                       BlurEdge edge) {
+  const auto n = static_cast<std::int64_t>(in.size());
+  if (out.size() != in.size()) throw InvalidArgument("gaussian filter: output and input lengths differ");
+  const auto radius = static_cast<std::int64_t>(kernel.size() / 2);
+  for (std::int64_t i = 0; i < n; ++i) {
+    double sum = 0;
+    for (std::int64_t t = -radius; t <= radius; ++t)
+      sum += kernel[static_cast<std::size_t>(t + radius)] * in[static_cast<std::size_t>(edge_index(i + t, n, edge))];
+    out[static_cast<std::size_t>(i)] = sum;
+  }
+}
+
 }  // namespace scandiff::analysis

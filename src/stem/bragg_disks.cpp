@@ -13,7 +13,6 @@
 #include "scandiff/analysis/fft_columns.hpp"
 #include "scandiff/analysis/fft_planning.hpp"
 #include "scandiff/analysis/gaussian_filter.hpp"
-#include "scandiff/analysis/robust_stats.hpp"
 #include "scandiff/core/error.hpp"
 
 namespace scandiff::stem {
@@ -53,6 +52,7 @@ void validate(const DiskDetectionOptions& o, std::int64_t ny, std::int64_t nx) {
   if (o.max_num_peaks < 1) bad("max_num_peaks", ">= 1", o.max_num_peaks);
   if (o.edge_boundary < 0) bad("edge_boundary", ">= 0 px", o.edge_boundary);
   if (ny < 3 || nx < 3) throw InvalidArgument(fmt::format("disk detection: frames of {}x{} pixels are too small", ny, nx));
+  if (o.radial_background) (void)RadialBackground(ny, nx, std::nullopt, o.radial_polar);  // checks its polar bins
   const std::int64_t edge = std::max(o.edge_boundary, 1);
   if (2 * edge >= ny || 2 * edge >= nx)
     throw InvalidArgument(fmt::format("disk detection: edge_boundary {} leaves no pixel of a {}x{} frame", o.edge_boundary,
@@ -75,6 +75,7 @@ struct DiskFinder::Impl {
   std::unique_ptr<analysis::ColumnFft> slab_ifft;  // multicorr: along the columns of (ny, nx/2 + 1)
   std::vector<cplx> kernel_ft;  // conj(FFT2(kernel)), half spectrum; empty: no template
   std::vector<double> blur_dp, blur_cc;
+  std::optional<RadialBackground> radial;  // when options.radial_background
   std::int64_t ncols = 0;       // nx/2 + 1
   // multicorr tables
   std::int64_t u = 0, grid = 0, centre = 0;
@@ -85,10 +86,12 @@ struct DiskFinder::Impl {
   std::vector<cplx> col_step;      // (K, nx/2 + 1): conj(exp(2πi j·n_s/(nx·u))), the grid's column offsets
 };
 
-DiskFinder::DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, const DiskDetectionOptions& options)
+DiskFinder::DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, const DiskDetectionOptions& options,
+                       const std::optional<Ellipse>& ellipse)
     : ny_(ny), nx_(nx), options_(options), impl_(std::make_unique<Impl>()) {
   validate(options_, ny, nx);
   Impl& im = *impl_;
+  if (options_.radial_background) im.radial.emplace(ny, nx, ellipse, options_.radial_polar);
   im.fft = std::make_unique<analysis::RealFft2D>(ny, nx);
   im.ncols = nx / 2 + 1;
   if (!kernel.empty()) {
@@ -163,28 +166,6 @@ std::unique_ptr<DiskFinder::Workspace> DiskFinder::make_workspace() const {
 }
 
 namespace {
-
-// Minus the median of each 1-px annulus round(|q − o|), clipped at 0.
-void subtract_radial_background(double* dp, std::int64_t ny, std::int64_t nx, double oy, double ox,
-                                std::vector<std::vector<double>>& rings) {
-  const auto nbins = static_cast<std::size_t>(std::ceil(std::hypot(static_cast<double>(ny), static_cast<double>(nx)) +
-                                                        std::abs(oy) + std::abs(ox))) + 2;
-  if (rings.size() < nbins) rings.resize(nbins);
-  for (auto& r : rings) r.clear();
-  auto bin = [&](std::int64_t y, std::int64_t x) {
-    return static_cast<std::size_t>(std::lround(std::hypot(static_cast<double>(y) - oy, static_cast<double>(x) - ox)));
-  };
-  for (std::int64_t y = 0; y < ny; ++y)
-    for (std::int64_t x = 0; x < nx; ++x) rings[std::min(bin(y, x), nbins - 1)].push_back(dp[y * nx + x]);
-  std::vector<double> median(nbins, 0.0);
-  for (std::size_t b = 0; b < nbins; ++b)
-    if (!rings[b].empty()) median[b] = analysis::median_inplace(rings[b]);
-  for (std::int64_t y = 0; y < ny; ++y)
-    for (std::int64_t x = 0; x < nx; ++x) {
-      double& v = dp[y * nx + x];
-      v = std::max(v - median[std::min(bin(y, x), nbins - 1)], 0.0);
-    }
-}
 
 // Four doubles (a GCC vector: one AVX register, two SSE2 ones in the default clones). Every
 // kernel below keeps one fixed summation order per output, so the AVX2 and default clones give
@@ -340,7 +321,7 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
   const double* dp = frame;
   if (o.radial_background || !im.blur_dp.empty()) {
     std::copy(frame, frame + n, ws.dp.begin());
-    if (o.radial_background) subtract_radial_background(ws.dp.data(), ny, nx, origin_qy, origin_qx, ws.rings);
+    if (o.radial_background) im.radial->subtract(ws.dp.data(), origin_qy, origin_qx, ws.radial);
     if (!im.blur_dp.empty()) {
       analysis::gaussian_blur(ws.dp, ws.blurred, ny, nx, im.blur_dp, ws.scratch, analysis::BlurEdge::reflect);
       ws.dp.swap(ws.blurred);
@@ -582,6 +563,9 @@ void DiskFinder::find(const double* frame, Workspace& ws, std::vector<BraggPeak>
 std::vector<BraggPeak> find_bragg_disks(const Array& frame, const Array& kernel, const DiskDetectionOptions& options) {
   if (frame.rank() != 2)
     throw InvalidArgument(fmt::format("disk detection: expected a 2D frame (got shape {})", shape_string(frame.shape())));
+  if (options.radial_background)
+    throw InvalidArgument("disk detection: radial_background needs the pattern's origin (DiskFinder::find, or "
+                          "DiskDetection on a scan with a calibrated origin)");
   DiskFinder finder(kernel, frame.shape(0), frame.shape(1), options);
   auto ws = finder.make_workspace();
   const Array f = frame.astype(DType::f64);

@@ -15,7 +15,7 @@ DiskDetection::~DiskDetection() = default;
 
 void DiskDetection::prepare(const io::DatasetInfo& info) {
   info_ = info;
-  finder_ = std::make_unique<DiskFinder>(kernel_, info.frame_y, info.frame_x, options_);
+  finder_ = std::make_unique<DiskFinder>(kernel_, info.frame_y, info.frame_x, options_, info.calibration.ellipse);
   vectors_ = BraggVectors(info.scan_y, info.scan_x, info.frame_y, info.frame_x);
   origin_qy_.clear();
   origin_qx_.clear();
@@ -77,22 +77,33 @@ void DiskDetection::process(const engine::FrameBlock& block, engine::Partial*) {
 
 std::vector<Result> DiskDetection::results() const {
   const DiskDetectionOptions& o = options_;
-  const Metadata prov{{"analysis", "bragg_disks"},
-                      {"corr_power", o.corr_power},
-                      {"sigma_dp", o.sigma_dp},
-                      {"sigma_cc", o.sigma_cc},
-                      {"subpixel", std::string(subpixel_name(o.subpixel))},
-                      {"upsample_factor", o.upsample_factor},
-                      {"min_absolute_intensity", o.min_absolute_intensity},
-                      {"min_relative_intensity", o.min_relative_intensity},
-                      {"relative_to_peak", o.relative_to_peak},
-                      {"min_peak_spacing", o.min_peak_spacing},
-                      {"edge_boundary", o.edge_boundary},
-                      {"max_num_peaks", o.max_num_peaks},
-                      {"radial_background", o.radial_background},
-                      {"template", !kernel_.empty()},
-                      {"input", info_.path},
-                      {"scandiff_version", scandiff::version}};
+  Metadata prov{{"analysis", "bragg_disks"},
+                {"corr_power", o.corr_power},
+                {"sigma_dp", o.sigma_dp},
+                {"sigma_cc", o.sigma_cc},
+                {"subpixel", std::string(subpixel_name(o.subpixel))},
+                {"upsample_factor", o.upsample_factor},
+                {"min_absolute_intensity", o.min_absolute_intensity},
+                {"min_relative_intensity", o.min_relative_intensity},
+                {"relative_to_peak", o.relative_to_peak},
+                {"min_peak_spacing", o.min_peak_spacing},
+                {"edge_boundary", o.edge_boundary},
+                {"max_num_peaks", o.max_num_peaks},
+                {"radial_background", o.radial_background},
+                {"template", !kernel_.empty()},
+                {"input", info_.path},
+                {"scandiff_version", scandiff::version}};
+  if (o.radial_background) {  // its polar bins
+    const PolarOptions& p = o.radial_polar;
+    prov["radial_qmin_px"] = p.qmin_px;
+    prov["radial_qmax_px"] = p.qmax_px ? Metadata(*p.qmax_px) : Metadata("default");
+    prov["radial_qstep_px"] = p.qstep_px;
+    prov["radial_n_annular"] = p.n_annular;
+    prov["radial_two_fold"] = p.two_fold;
+    prov["radial_mask_threshold"] = p.mask_threshold;
+    prov["radial_angular_smoothing"] = p.angular_smoothing;
+    prov["radial_ellipse"] = info_.calibration.ellipse.has_value();
+  }
   Array count(DType::f64, {info_.scan_y, info_.scan_x});
   for (std::int64_t p = 0; p < vectors_.positions(); ++p)
     count.data<double>()[p] = static_cast<double>(vectors_.at(p).size());

@@ -20,6 +20,11 @@ void PolarOptions::validate() const {
   if (!(mask_threshold >= 0)) throw InvalidArgument(fmt::format("polar mask threshold {}: must be >= 0", mask_threshold));
 }
 
+std::int64_t PolarOptions::n_radial(std::int64_t frame_y, std::int64_t frame_x) const {
+  const double qmax = qmax_px.value_or(static_cast<double>(std::min(frame_y, frame_x)) / std::numbers::sqrt2);
+  return static_cast<std::int64_t>(std::ceil((qmax - qmin_px) / qstep_px));  // numpy.arange length
+}
+
 PolarTransform::PolarTransform(std::int64_t frame_y, std::int64_t frame_x, double origin_qy_px, double origin_qx_px,
                                const std::optional<Ellipse>& ellipse, const PolarOptions& options, const Array* mask) {
   options.validate();
@@ -41,8 +46,7 @@ PolarTransform::PolarTransform(std::int64_t frame_y, std::int64_t frame_x, doubl
 
   qmin_ = options.qmin_px;
   qstep_ = options.qstep_px;
-  const double qmax = options.qmax_px.value_or(static_cast<double>(std::min(frame_y, frame_x)) / std::numbers::sqrt2);
-  n_radial_ = static_cast<std::int64_t>(std::ceil((qmax - qmin_) / qstep_));  // numpy.arange length
+  n_radial_ = options.n_radial(frame_y, frame_x);
   n_annular_ = options.n_annular;
   const double range = options.two_fold ? std::numbers::pi : 2 * std::numbers::pi;
   dphi_ = range / static_cast<double>(n_annular_);
@@ -67,13 +71,17 @@ PolarTransform::PolarTransform(std::int64_t frame_y, std::int64_t frame_x, doubl
         r = std::sqrt(dx * dx + dy * dy);
         phi = std::atan2(dy, dx);
       }
+      if (options.angle_from_qy) phi = std::numbers::pi / 2 - phi;
       phi = std::fmod(phi, range);
       if (phi < 0) phi += range;
       const double ri = (r - qmin_) / qstep_;
       const double ti = phi / dphi_;
       const double r0 = std::floor(ri), t0 = std::floor(ti);
       if (r0 < -1 || r0 >= static_cast<double>(n_radial_)) continue;
-      auto t = static_cast<std::int64_t>(t0) % n_annular_;
+      // 0 <= φ < range, so t0 is in [0, n_annular] (n_annular only by rounding): a compare, not
+      // a 64-bit division per pixel (about a third of the plan's time).
+      auto t = static_cast<std::int64_t>(t0);
+      if (t >= n_annular_) t -= n_annular_;
       if (t < 0) t += n_annular_;
       splats_.push_back({static_cast<std::int32_t>(k), static_cast<std::int32_t>(r0), static_cast<std::int32_t>(t),
                          ri - r0, ti - t0});

@@ -23,4 +23,11 @@ void gaussian_blur(std::span<const double> in, std::span<double> out, std::int64
                    std::span<const double> kernel, std::vector<double>& scratch,
                    BlurEdge edge = BlurEdge::nearest);
 
+// The 1D filter (scipy.ndimage.gaussian_filter1d / correlate1d with the kernel above):
+// out[i] = Σ_t kernel[t]·in[i + t − R] with out-of-range indices per the boundary mode (any
+// length, the reflection repeated when R exceeds it). `out` has in.size() values and may not
+// alias `in`.
+void gaussian_filter1d(std::span<const double> in, std::span<double> out, std::span<const double> kernel,
+                       BlurEdge edge = BlurEdge::nearest);
+
 }  // namespace scandiff::analysis

@@ -4,9 +4,10 @@
 // py4DSTEM's (x, y) are our (qy, qx).
 //
 // Per pattern:
-//   1. optional radial background: minus the median of the 1-px annulus round(|q − o|) around
-//      the origin o, negative values set to 0 (py4DSTEM takes the radial median from its polar
-//      transform: same idea, not bit-identical);
+//   1. optional radial background (radial_bksb): py4DSTEM's get_radial_bksb_dp about the
+//      pattern's origin (radial_background.hpp: the median over angle of the polar transform per
+//      radial bin, smoothed, interpolated at every pixel's elliptical radius, subtracted, negative
+//      values set to 0);
 //   2. optional Gaussian, σ = sigma_dp (scipy gaussian_filter, mode 'reflect'), in float64
 //      (py4DSTEM blurs integer patterns into their own dtype, truncating);
 //   3. hybrid correlation: m = FFT2(DP)·conj(FFT2(kernel)), C = |m|^p·exp(i·arg m),
@@ -50,6 +51,8 @@
 #include <vector>
 
 #include "scandiff/core/array.hpp"
+#include "scandiff/core/calibration.hpp"
+#include "scandiff/stem/radial_background.hpp"
 
 namespace scandiff::stem {
 
@@ -73,6 +76,7 @@ struct DiskDetectionOptions {
   int edge_boundary = 20;               // edgeBoundary, px
   int max_num_peaks = 70;               // maxNumPeaks, >= 1
   bool radial_background = false;       // radial_bksb
+  PolarOptions radial_polar{};          // its polar bins (py4DSTEM's PolarDatacube qmin, qmax, qstep, n_annular...)
 };
 
 // Throws InvalidArgument naming the first option that is out of range (e.g. "disk detection:
@@ -90,8 +94,10 @@ struct BraggPeak {
 class DiskFinder {
  public:
   // `kernel`: 2D (qy, qx) of the frame shape (e.g. probe_kernel()), or empty for no template.
+  // `ellipse`: the calibration's, used by the radial background only.
   // Throws InvalidArgument for bad options (validate()), a kernel of another shape or with NaN.
-  DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, const DiskDetectionOptions& options);
+  DiskFinder(const Array& kernel, std::int64_t ny, std::int64_t nx, const DiskDetectionOptions& options,
+             const std::optional<Ellipse>& ellipse = std::nullopt);
   ~DiskFinder();
   DiskFinder(const DiskFinder&) = delete;
   DiskFinder& operator=(const DiskFinder&) = delete;
@@ -112,7 +118,7 @@ class DiskFinder {
     std::vector<std::int64_t> row_target, starts;
     std::vector<std::uint8_t> flags;         // local-maximum flags of one row
     std::vector<BraggPeak> sorted;           // candidate maxima
-    std::vector<std::vector<double>> rings;     // radial background
+    RadialBackground::Workspace radial;      // radial background (its polar plan of the last origin)
   };
 
   std::unique_ptr<Workspace> make_workspace() const;
@@ -133,7 +139,8 @@ class DiskFinder {
   std::unique_ptr<Impl> impl_;
 };
 
-// Convenience: peaks of one 2D frame (any dtype).
+// Convenience: peaks of one 2D frame (any dtype), without the radial background (it needs the
+// origin; InvalidArgument when options.radial_background is set).
 std::vector<BraggPeak> find_bragg_disks(const Array& frame, const Array& kernel, const DiskDetectionOptions& options);
 
 }  // namespace scandiff::stem

@@ -22,7 +22,9 @@ class DiskDetection : public engine::Analysis {
 
   std::string name() const override { return "bragg_disks"; }
   // Validates the options against the frame shape (InvalidArgument naming the option); with
-  // radial_background the calibration must hold the origin.
+  // radial_background the calibration must hold the origin (global or per position), and its
+  // ellipse, when set, is used as py4DSTEM's PolarDatacube does. Each thread's workspace keeps the
+  // polar plan of its last origin: built once for a global origin, per pattern for origin maps.
   void prepare(const io::DatasetInfo& info) override;
   // Upper bound: max_num_peaks peaks at every position.
   std::size_t output_bytes() const override;

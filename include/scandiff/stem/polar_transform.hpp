@@ -16,7 +16,8 @@
 // polar image is data/N, and NaN where N/(Δφ·(r_j + qstep/2)) < mask_threshold (unsampled).
 // py4DSTEM measures its angle from its first detector axis (our qy), so its polar image is ours
 // with φ_py = π/2 − φ; with n_annular a multiple of 4 the bins map one to one and azimuthal
-// statistics agree.
+// statistics agree. With angle_from_qy the transform uses φ_py itself (bin k of row k is
+// py4DSTEM's), so statistics agree for any n_annular.
 #pragma once
 
 #include <cstdint>
@@ -37,10 +38,13 @@ struct PolarOptions {
   bool two_fold = false;          // φ mod π
   double mask_threshold = 0.1;
   bool angular_smoothing = true;  // py4DSTEM's KDE along φ
+  bool angle_from_qy = false;     // φ from +qy toward +qx (py4DSTEM's angle π/2 − φ), see above
 
   // Throws InvalidArgument naming the option unless qstep > 0, qmin >= 0, qmax > qmin,
   // n_annular >= 2 and mask_threshold >= 0.
   void validate() const;
+  // The number of radial bins for (frame_y, frame_x) frames: ceil((qmax − qmin)/qstep) (numpy.arange).
+  std::int64_t n_radial(std::int64_t frame_y, std::int64_t frame_x) const;
 };
 
 // The splat plan for one frame shape, origin, ellipse and mask: build once, apply to many frames.
