@@ -55,9 +55,10 @@ void check_filter(const BinFilter& filter, ErrorModel error_model) {
     case BinFilter::Kind::mean:
       return;
     case BinFilter::Kind::quantile: {
-      if (!std::isfinite(filter.percentile_low) || !std::isfinite(filter.percentile_high))
-        throw InvalidArgument(fmt::format("percentile {}..{}: expected finite values 0..100", filter.percentile_low,
-                                          filter.percentile_high));
+      const auto in_range = [](double p) { return p >= 0 && p <= 100; };  // false for NaN
+      if (!in_range(filter.percentile_low) || !in_range(filter.percentile_high))
+        throw InvalidArgument(fmt::format("percentile {},{}: expected values in 0..100 (percent)",
+                                          filter.percentile_low, filter.percentile_high));
       const auto [lo, hi] = quantiles_of(filter);
       check_quantiles(lo, hi);
       return;

@@ -142,7 +142,7 @@ def test_scan_filter_options_refused(cli, zinger_scan, tmp_path):
             "-o", tmp_path / "x.h5"]
     for options, message in ((["--sigma-clip", 3], "error model"),
                              (["--sigma-clip", 3, "--error-model", "poisson", "--max-iter", 5000], "iterations"),
-                             (["--percentile", 150], "quantiles"),
+                             (["--percentile", 150], "percentile 150,150: expected values in 0..100"),
                              (["--percentile", 50, "--sigma-clip", 3, "--error-model", "poisson"], "choose one")):
         proc = cli(*base, *options, check=False)
         assert proc.returncode != 0 and message in proc.stderr, (options, proc.stderr)
