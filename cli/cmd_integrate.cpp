@@ -21,6 +21,7 @@
 #include "scandiff/io/image_file.hpp"
 #include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
+#include "scandiff/xray/bin_filter.hpp"
 #include "scandiff/xray/integrator.hpp"
 #include "scandiff/xray/pattern_text.hpp"
 
@@ -92,6 +93,15 @@ std::optional<std::pair<double, double>> range_of(const std::vector<double>& v, 
   return std::make_pair(v[0], v[1]);
 }
 
+// The per-bin filter: --percentile P or LO,HI, --sigma-clip THRES (--max-iter), else the mean.
+xray::BinFilter filter_of(const IntegrateArgs& a) {
+  if (a.percentile.size() > 2) throw InvalidArgument("--percentile: expected P or LO,HI");
+  if (a.sigma_clip && !a.percentile.empty()) throw InvalidArgument("--sigma-clip and --percentile: choose one filter");
+  if (a.sigma_clip) return xray::BinFilter::sigma_clipping(*a.sigma_clip, a.max_iter);
+  if (!a.percentile.empty()) return xray::BinFilter::quantile(a.percentile.front(), a.percentile.back());
+  return {};
+}
+
 // Output path for `input`: -o FILE with one input, else DIR/<stem>.<ext> (DIR = -o or ".").
 fs::path output_for(const IntegrateArgs& a, const fs::path& input, const std::string& ext) {
   if (a.inputs.size() == 1 && !a.output.empty() && fs::path(a.output).has_extension() && !fs::is_directory(a.output))
@@ -161,21 +171,13 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   header.polarization_factor = a.polarization;
   header.normalization_factor = a.normalization;
   header.error_model = a.error_model;
-  if (!a.percentile.empty())
-    header.filter = a.percentile.size() == 1 ? fmt::format("quantile {}%", a.percentile[0])
-                                             : fmt::format("mean of quantiles {}%..{}%", a.percentile[0], a.percentile[1]);
-  if (a.percentile.size() > 2) throw InvalidArgument("--percentile: expected P or LO,HI");
-  if (a.sigma_clip) {
-    if (!a.percentile.empty()) throw InvalidArgument("--sigma-clip and --percentile: choose one filter");
-    header.filter = fmt::format("sigma clipping (sigma_clip_ng) threshold {}, at most {} iterations", *a.sigma_clip,
-                                a.max_iter);
-  }
+  const xray::BinFilter filter = filter_of(a);
+  xray::check_filter(filter, corr.error_model);
+  if (filter.kind != xray::BinFilter::Kind::mean) header.filter = xray::describe(filter);
 
   if (a.scan) {
     // A 4D dataset: one pass of the engine, a 1D profile per scan position, one EMD file.
     if (a.inputs.size() != 1) throw InvalidArgument("--scan: give one dataset");
-    if (!a.percentile.empty() || a.sigma_clip)
-      throw InvalidArgument("--scan: --percentile and --sigma-clip are not supported for scans");
     InputOptions in;
     in.path = a.inputs[0];
     auto source = in.open();
@@ -189,19 +191,21 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     const fs::path out = output_for(a, a.inputs[0], ".h5");
     Metadata md{{"poni", xray::format_poni(poni)}, {"unit", a.unit}, {"method", a.method},
                 {"error_model", a.error_model}, {"source", a.inputs[0]}};
+    md.update(xray::filter_metadata(filter));
     const auto t0 = std::chrono::steady_clock::now();
     if (a.npt_azim > 0) {
       // 2D: the cakes stream into an EMD datacube (ry, rx, npt_azim, npt) as the pass goes.
-      xray::write_cakes_emd(*source, integrator, corr, out, md, a.unit, global.run_options("integrate"));
+      xray::write_cakes_emd(*source, integrator, corr, out, md, a.unit, global.run_options("integrate"), filter);
     } else {
-      xray::AzimuthalProfiles profiles(integrator, corr);
+      xray::AzimuthalProfiles profiles(integrator, corr, filter);
       engine::Analysis* analyses[] = {&profiles};
       engine::run(*source, analyses, global.run_options("integrate"));
       write_results_emd(out, "azimuthal_integration", info.calibration, profiles.results(), {{"integration", md}});
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log_info("{} -> {}: {} {}, {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
-             a.npt_azim > 0 ? "cakes" : "profiles", static_cast<double>(info.frame_count()) / seconds);
+    log_info("{} -> {}: {} {} ({}), {:.1f} frames/s", a.inputs[0], out.string(), info.frame_count(),
+             a.npt_azim > 0 ? "cakes" : "profiles", xray::describe(filter),
+             static_cast<double>(info.frame_count()) / seconds);
     return;
   }
 
@@ -218,14 +222,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                 integrator->matrix().value.size());
     }
     const auto t0 = std::chrono::steady_clock::now();
-    if (a.sigma_clip) {
-      arena.execute([&] { r = integrator->sigma_clip(image, corr, *a.sigma_clip, a.max_iter); });
-    } else if (a.percentile.empty()) {
-      arena.execute([&] { integrator->integrate(image, corr, r); });
-    } else {
-      const double lo = a.percentile.front() / 100, hi = a.percentile.back() / 100;
-      arena.execute([&] { r = integrator->median_filter(image, corr, std::min(lo, hi), std::max(lo, hi)); });
-    }
+    arena.execute([&] { xray::integrate_filtered(*integrator, image, corr, filter, r); });
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     header.source = input;
     if (a.format == "text") {
@@ -243,6 +240,7 @@ void integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                   {"method", a.method},
                   {"error_model", a.error_model},
                   {"source", input}};
+      md.update(xray::filter_metadata(filter));
       write_results_emd(out, "azimuthal_integration", Calibration{}, results, {{"integration", md}});
       log_info("{} -> {}", input, out.string());
     }
@@ -298,12 +296,12 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   cmd->add_option("--percentile", a->percentile,
                   "median filter along the azimuth instead of the mean: P (50 = weighted median) or LO,HI "
-                  "(mean between the two quantiles), pyFAI's medfilt1d_ng")
+                  "(mean between the two quantiles), pyFAI's medfilt1d_ng; per frame with --scan")
       ->delimiter(',');
   cmd->add_option("--sigma-clip", a->sigma_clip,
                   "sigma clipping along the azimuth instead of the mean (pyFAI's sigma_clip_ng): drop pixels with "
                   "|I - <I>| > THRES std (or Chauvenet's bound if larger) and repeat; needs --error-model; use "
-                  "--method no, as pyFAI");
+                  "--method no, as pyFAI; per frame with --scan");
   cmd->add_option("--max-iter", a->max_iter, "sigma clipping: at most this many clipping iterations")
       ->capture_default_str();
   cmd->add_option("--dummy", a->dummy, "pixel value marking invalid pixels");
@@ -313,9 +311,10 @@ void register_integrate(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--orientation", a->orientation, "override the detector orientation (1..4, pyFAI's)");
   cmd->add_flag("--scan", a->scan,
                 "the input is a 4D scan (EMD/HDF5, Merlin .mib): a 1D profile per position through the streaming "
-                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile); with --npt-azim "
-                "a 2D cake per position, streamed into the datacube azimuthal_cakes (ry, rx, npt-azim, npt), "
-                "and mean_cake");
+                "engine, written as one EMD file (azimuthal_profiles (ry, rx, npt), mean_profile; with "
+                "--error-model also sigma_profiles; with --sigma-clip also std_profiles and count_profiles); with "
+                "--npt-azim a 2D cake per position, streamed into the datacube azimuthal_cakes "
+                "(ry, rx, npt-azim, npt), and mean_cake; --percentile and --sigma-clip apply to every frame");
   cmd->callback([a, &global] { integrate(*a, global); });
 }
 

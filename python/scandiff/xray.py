@@ -191,15 +191,17 @@ class AzimuthalIntegrator:
 
     def _integrate(self, data, npt, npt_azim, filename, correct_solid_angle, error_model, radial_range,
                    azimuth_range, mask, dummy, delta_dummy, polarization_factor, dark, flat, method, unit,
-                   normalization_factor, mask_below, mask_above, quantiles, filter_text,
+                   normalization_factor, mask_below, mask_above, percentile=None,
                    sigma_clip=None) -> IntegrationResult:
         image = _image(data)
         ai = self.engine(image.shape, npt, npt_azim, unit, method, radial_range, azimuth_range, correct_solid_angle,
                          polarization_factor, normalization_factor, mask, flat)
         em = "none" if error_model in (None, False) else str(error_model)
         d = None if dark is None else _image(dark)
-        core = ai.integrate(image, d, dummy, float(delta_dummy or 0.0), mask_below, mask_above, em, 0.0, quantiles,
+        core = ai.integrate(image, d, dummy, float(delta_dummy or 0.0), mask_below, mask_above, em, 0.0, percentile,
                             sigma_clip)
+        filtered = percentile is not None or sigma_clip is not None
+        filter_text = _filter_metadata(percentile, sigma_clip)["filter"] if filtered else ""
         header = {"poni": self.geometry, "unit": unit, "method": _splitting(method),
                   "mask": mask is not None or mask_below is not None or mask_above is not None,
                   "dark": dark is not None, "flat": flat is not None, "polarization_factor": polarization_factor,
@@ -224,7 +226,7 @@ class AzimuthalIntegrator:
             correct_solid_angle = correctSolidAngle
         return self._integrate(data, npt, 0, filename, correct_solid_angle, error_model, radial_range, azimuth_range,
                                mask, dummy, delta_dummy, polarization_factor, dark, flat, method, unit,
-                               normalization_factor, mask_below, mask_above, None, "")
+                               normalization_factor, mask_below, mask_above)
 
     def integrate2d(self, data, npt_rad: int = 1000, npt_azim: int = 360, filename=None,
                     correct_solid_angle: bool = True, error_model: str | None = None, radial_range=None,
@@ -240,16 +242,13 @@ class AzimuthalIntegrator:
             raise ValueError("integrate2d: npt_azim must be >= 1")
         return self._integrate(data, npt_rad, npt_azim, filename, correct_solid_angle, error_model, radial_range,
                                azimuth_range, mask, dummy, delta_dummy, polarization_factor, dark, flat, method,
-                               unit, normalization_factor, mask_below, mask_above, None, "")
+                               unit, normalization_factor, mask_below, mask_above)
 
     def medfilt1d(self, data, npt: int = 1000, percentile: float | tuple[float, float] = 50, **options: Any
                   ) -> IntegrationResult:
         """Quantile filter along the azimuth instead of the mean (pyFAI's medfilt1d_ng,
         ``integrate --percentile``): ``percentile`` P (50 = weighted median) or (lo, hi) (mean
         between the two quantiles), in percent. Other options as :meth:`integrate1d`."""
-        p = (percentile, percentile) if np.isscalar(percentile) else tuple(percentile)
-        lo, hi = sorted((float(p[0]) / 100, float(p[1]) / 100))
-        text = f"quantile {_g(p[0])}%" if np.isscalar(percentile) else f"mean of quantiles {_g(p[0])}%..{_g(p[1])}%"
         args = dict(filename=None, correct_solid_angle=True, error_model=None, radial_range=None, azimuth_range=None,
                     mask=None, dummy=None, delta_dummy=None, polarization_factor=None, dark=None, flat=None,
                     method="bbox", unit="q_nm^-1", normalization_factor=1.0, mask_below=None, mask_above=None)
@@ -257,7 +256,7 @@ class AzimuthalIntegrator:
         if unknown:
             raise TypeError(f"medfilt1d: unknown options {sorted(unknown)}")
         args.update(options)
-        return self._integrate(data, npt, 0, quantiles=(lo, hi), filter_text=text, **args)
+        return self._integrate(data, npt, 0, percentile=_percentile(percentile), **args)
 
     def sigma_clip_ng(self, data, npt: int = 1000, thres: float = 5, max_iter: int = 5,
                       error_model: str = "poisson", method: Any = "no", **options: Any) -> IntegrationResult:
@@ -271,7 +270,6 @@ class AzimuthalIntegrator:
         clipped it (pyFAI drops it from every bin: docs/azimuthal-integration.md)."""
         if error_model in (None, False, "none"):
             raise ValueError("sigma_clip_ng: error_model must be 'poisson', 'azimuthal' or 'hybrid'")
-        text = f"sigma clipping (sigma_clip_ng) threshold {_g(thres)}, at most {int(max_iter)} iterations"
         args = dict(filename=None, correct_solid_angle=True, radial_range=None, azimuth_range=None,
                     mask=None, dummy=None, delta_dummy=None, polarization_factor=None, dark=None, flat=None,
                     unit="q_nm^-1", normalization_factor=1.0, mask_below=None, mask_above=None)
@@ -279,14 +277,21 @@ class AzimuthalIntegrator:
         if unknown:
             raise TypeError(f"sigma_clip_ng: unknown options {sorted(unknown)}")
         args.update(options)
-        return self._integrate(data, npt, 0, error_model=error_model, method=method, quantiles=None,
-                               filter_text=text, sigma_clip=(float(thres), int(max_iter)), **args)
+        return self._integrate(data, npt, 0, error_model=error_model, method=method,
+                               sigma_clip=(float(thres), int(max_iter)), **args)
 
 
-def _g(x: float) -> str:
-    """A number as fmt's {} (C++) writes it: shortest round-trip, no trailing '.0' for integers."""
-    x = float(x)
-    return str(int(x)) if x.is_integer() else repr(x)
+def _percentile(p: Any) -> tuple[float, float] | None:
+    """A percentile P or (lo, hi), in percent, as the library takes it: (lo, hi); None stays None."""
+    if p is None:
+        return None
+    lo, hi = (p, p) if np.isscalar(p) else tuple(p)
+    return float(lo), float(hi)
+
+
+def _filter_metadata(percentile: tuple[float, float] | None, sigma_clip: tuple[float, int] | None) -> dict[str, Any]:
+    """The per-bin filter as the CLI records it: {'filter': header text, parameters}."""
+    return dict(_core.filter_metadata(percentile, sigma_clip))
 
 
 class AzimuthalProfiles(Analysis):
@@ -294,7 +299,14 @@ class AzimuthalProfiles(Analysis):
     ``azimuthal_profiles`` float32 (ry, rx, npt) and ``mean_profile`` float64 (npt), radial
     axis in ``unit``. ``geometry``: a :class:`PoniGeometry`, a .poni path or an
     :class:`AzimuthalIntegrator`; other options as :meth:`AzimuthalIntegrator.integrate1d`
-    (``dark``, ``dummy``, ``mask_below``/``mask_above`` apply to every frame)."""
+    (``dark``, ``dummy``, ``mask_below``/``mask_above`` apply to every frame).
+
+    Per-frame filter instead of the mean (``integrate --percentile`` / ``--sigma-clip``):
+    ``percentile`` P or (lo, hi) in percent (:meth:`AzimuthalIntegrator.medfilt1d`), or
+    ``sigma_clip`` = threshold with ``max_iter`` (:meth:`AzimuthalIntegrator.sigma_clip_ng`;
+    needs ``error_model`` 'poisson', 'azimuthal' or 'hybrid'). With an error model the results
+    add ``sigma_profiles``; with sigma clipping ``std_profiles`` and ``count_profiles``, all
+    float32 (ry, rx, npt)."""
 
     name = "azimuthal_profiles"
 
@@ -302,7 +314,9 @@ class AzimuthalProfiles(Analysis):
                  radial_range=None, azimuth_range=None, correct_solid_angle: bool = True,
                  polarization_factor: float | None = None, normalization_factor: float = 1.0, mask=None, flat=None,
                  dark=None, dummy: float | None = None, delta_dummy: float | None = None,
-                 mask_below: float | None = None, mask_above: float | None = None, error_model: str | None = None):
+                 mask_below: float | None = None, mask_above: float | None = None, error_model: str | None = None,
+                 percentile: float | tuple[float, float] | None = None, sigma_clip: float | None = None,
+                 max_iter: int = 5):
         self.integrator = geometry if isinstance(geometry, AzimuthalIntegrator) else AzimuthalIntegrator(geometry)
         self.setup = dict(npt=npt, unit=unit, method=method, radial_range=radial_range, azimuth_range=azimuth_range,
                           correct_solid_angle=correct_solid_angle, polarization_factor=polarization_factor,
@@ -310,13 +324,19 @@ class AzimuthalProfiles(Analysis):
         self.dark, self.dummy, self.delta_dummy = dark, dummy, delta_dummy
         self.mask_below, self.mask_above = mask_below, mask_above
         self.error_model = "none" if error_model in (None, False) else str(error_model)
+        self.percentile = _percentile(percentile)
+        self.sigma_clip = None if sigma_clip is None else (float(sigma_clip), int(max_iter))
+
+    def filter_metadata(self) -> dict[str, Any]:
+        """The filter as the EMD metadata records it (as ``integrate --scan`` does)."""
+        return _filter_metadata(self.percentile, self.sigma_clip)
 
     def _make(self, ds: Dataset, info: _core.DatasetInfo) -> list[_core.Analysis]:
         shape = info.shape[2:]
         ai = self.integrator.engine(shape, **self.setup)
         dark = None if self.dark is None else _image(self.dark)
         return [_core.AzimuthalProfiles(ai, dark, self.dummy, float(self.delta_dummy or 0.0), self.mask_below,
-                                        self.mask_above, self.error_model)]
+                                        self.mask_above, self.error_model, self.percentile, self.sigma_clip)]
 
 
 def integrate_scan(dataset: Any, geometry: Any, out: str | os.PathLike | None = None, **options: Any
@@ -326,6 +346,8 @@ def integrate_scan(dataset: Any, geometry: Any, out: str | os.PathLike | None = 
     file the CLI writes (root 'azimuthal_integration'). With ``npt_azim`` > 0 (``--npt-azim``)
     every position's 2D cake streams into ``out`` (required): the datacube ``azimuthal_cakes``
     (ry, rx, npt_azim, npt) float32, chi rows in degrees; returns ``mean_cake`` (read back).
+    ``percentile`` or ``sigma_clip`` (+ ``max_iter``, an ``error_model``) filter every frame
+    as ``integrate --scan --percentile`` / ``--sigma-clip`` (cakes too, intensity only).
     Options of the pass: ``threads``, ``memory``, ``progress``."""
     run_keys = ("threads", "memory", "progress", "block_frames", "stages", "label")
     run_opts = {k: options.pop(k) for k in list(options) if k in run_keys}
@@ -337,7 +359,8 @@ def integrate_scan(dataset: Any, geometry: Any, out: str | os.PathLike | None = 
     results = dict(run(ds, [a], **run_opts))
     if out is not None:
         md = {"poni": _core.format_poni(a.integrator.geometry), "unit": a.setup["unit"],
-              "method": _splitting(a.setup["method"]), "error_model": a.error_model, "source": ds.path}
+              "method": _splitting(a.setup["method"]), "error_model": a.error_model, "source": ds.path,
+              **a.filter_metadata()}
         _core.write_results_emd(os.fspath(out), "azimuthal_integration", ds.calibration,
                                 [r._to_core() for r in results.values()], {"integration": md})
     return results
@@ -357,12 +380,13 @@ def _integrate_cakes(ds: Dataset, geometry: Any, npt_azim: int, out: Any, run_op
     ai = a.integrator.engine(shape, **{**a.setup, "npt_azim": npt_azim})
     dark = None if a.dark is None else _image(a.dark)
     md = {"poni": _core.format_poni(a.integrator.geometry), "unit": a.setup["unit"],
-          "method": _splitting(a.setup["method"]), "error_model": a.error_model, "source": ds.path}
+          "method": _splitting(a.setup["method"]), "error_model": a.error_model, "source": ds.path,
+          **a.filter_metadata()}
     callback, close = _progress_callback(run_opts.get("progress", True), "integrate")
     try:
         _core.write_cakes_emd(ds._core, ai, os.fspath(out), dark, a.dummy, float(a.delta_dummy or 0.0), a.mask_below,
                               a.mask_above, a.error_model, md, a.setup["unit"], int(run_opts.get("threads", 0)),
-                              _memory_text(run_opts.get("memory")), callback)
+                              _memory_text(run_opts.get("memory")), callback, a.percentile, a.sigma_clip)
     finally:
         close()
     return {"mean_cake": read_result(out, "azimuthal_integration/mean_cake")}

@@ -14,6 +14,7 @@
 #include "bindings.hpp"
 #include "scandiff/xray/azimuthal_cakes.hpp"
 #include "scandiff/xray/azimuthal_profiles.hpp"
+#include "scandiff/xray/bin_filter.hpp"
 #include "scandiff/xray/calibration.hpp"
 #include "scandiff/xray/integrator.hpp"
 #include "scandiff/xray/pattern_text.hpp"
@@ -56,6 +57,18 @@ xray::FrameCorrections corrections_of(nb::handle dark, std::optional<float> dumm
   c.error_model = xray::parse_error_model(error_model);
   c.empty = empty;
   return c;
+}
+
+using Percentile = std::optional<std::pair<double, double>>;  // (low, high) in percent
+using SigmaClip = std::optional<std::pair<double, int>>;     // (threshold, max_iter)
+
+// The per-bin filter: percentile=(lo, hi) the quantile filter, sigma_clip=(threshold, max_iter)
+// sigma clipping, neither the mean.
+xray::BinFilter filter_of(const Percentile& percentile, const SigmaClip& sigma_clip) {
+  if (percentile && sigma_clip) throw InvalidArgument("percentile and sigma_clip: choose one filter");
+  if (percentile) return xray::BinFilter::quantile(percentile->first, percentile->second);
+  if (sigma_clip) return xray::BinFilter::sigma_clipping(sigma_clip->first, sigma_clip->second);
+  return {};
 }
 
 }  // namespace
@@ -142,49 +155,56 @@ void bind_xray(nb::module_& m) {
       .def("integrate", [](const Integrator& i, nb::ndarray<nb::ro, nb::device::cpu> frame, nb::handle dark,
                            std::optional<float> dummy, float delta_dummy, std::optional<float> valid_min,
                            std::optional<float> valid_max, const std::string& error_model, float empty,
-                           std::optional<std::pair<double, double>> quantiles,
-                           std::optional<std::pair<double, int>> sigma_clip) {
+                           Percentile percentile, SigmaClip sigma_clip) {
         const Array image = borrow_array(frame);  // read in place, the caller's array stays alive
         const xray::FrameCorrections c =
             corrections_of(dark, dummy, delta_dummy, valid_min, valid_max, error_model, empty);
-        if (quantiles && sigma_clip) throw InvalidArgument("quantiles and sigma_clip: choose one filter");
+        const xray::BinFilter filter = filter_of(percentile, sigma_clip);
         nb::gil_scoped_release release;
-        if (quantiles) return i.impl->median_filter(image, c, quantiles->first, quantiles->second);
-        if (sigma_clip) return i.impl->sigma_clip(image, c, sigma_clip->first, sigma_clip->second);
-        return i.impl->integrate(image, c);
+        xray::IntegrationResult r;
+        xray::integrate_filtered(*i.impl, image, c, filter, r);
+        return r;
       }, nb::arg("frame"), nb::arg("dark") = nb::none(), nb::arg("dummy") = nb::none(), nb::arg("delta_dummy") = 0.0f,
            nb::arg("valid_min") = nb::none(), nb::arg("valid_max") = nb::none(), nb::arg("error_model") = "none",
-           nb::arg("empty") = 0.0f, nb::arg("quantiles") = nb::none(), nb::arg("sigma_clip") = nb::none(),
-           "one (rows, cols) image; with quantiles=(lo, hi) (fractions) the azimuthal quantile filter instead of "
+           nb::arg("empty") = 0.0f, nb::arg("percentile") = nb::none(), nb::arg("sigma_clip") = nb::none(),
+           "one (rows, cols) image; with percentile=(lo, hi) (percent) the azimuthal quantile filter instead of "
            "the mean (pyFAI's medfilt1d_ng); with sigma_clip=(threshold, max_iter) sigma clipping along the "
            "azimuth (pyFAI's sigma_clip_ng)");
+  m.def("filter_metadata", [](Percentile percentile, SigmaClip sigma_clip) {
+    return to_python(xray::filter_metadata(filter_of(percentile, sigma_clip)));
+  }, nb::arg("percentile") = nb::none(), nb::arg("sigma_clip") = nb::none(),
+        "the per-bin filter as EMD metadata: {'filter': text of the pattern header, its parameters}");
 
   nb::class_<xray::AzimuthalProfiles, engine::Analysis>(
       m, "AzimuthalProfiles",
       "a 1D azimuthal profile of every frame: 'azimuthal_profiles' float32 (ry, rx, npt), 'mean_profile' float64 "
-      "(npt)")
+      "(npt); with an error model 'sigma_profiles', with sigma clipping 'std_profiles' and 'count_profiles'")
       .def("__init__", [](xray::AzimuthalProfiles* p, const Integrator& i, nb::handle dark, std::optional<float> dummy,
                           float delta_dummy, std::optional<float> valid_min, std::optional<float> valid_max,
-                          const std::string& error_model) {
+                          const std::string& error_model, Percentile percentile, SigmaClip sigma_clip) {
         new (p) xray::AzimuthalProfiles(
-            i.impl, corrections_of(dark, dummy, delta_dummy, valid_min, valid_max, error_model, 0.0f));
+            i.impl, corrections_of(dark, dummy, delta_dummy, valid_min, valid_max, error_model, 0.0f),
+            filter_of(percentile, sigma_clip));
       }, nb::arg("integrator"), nb::arg("dark") = nb::none(), nb::arg("dummy") = nb::none(),
            nb::arg("delta_dummy") = 0.0f, nb::arg("valid_min") = nb::none(), nb::arg("valid_max") = nb::none(),
-           nb::arg("error_model") = "none");
+           nb::arg("error_model") = "none", nb::arg("percentile") = nb::none(), nb::arg("sigma_clip") = nb::none());
 
   m.def("write_cakes_emd", [](Dataset& d, const Integrator& i, const std::filesystem::path& out, nb::handle dark,
                               std::optional<float> dummy, float delta_dummy, std::optional<float> valid_min,
                               std::optional<float> valid_max, const std::string& error_model, nb::handle metadata,
-                              const std::string& unit, int threads, const std::string& memory, nb::object progress) {
+                              const std::string& unit, int threads, const std::string& memory, nb::object progress,
+                              Percentile percentile, SigmaClip sigma_clip) {
     const xray::FrameCorrections c = corrections_of(dark, dummy, delta_dummy, valid_min, valid_max, error_model, 0.0f);
+    const xray::BinFilter filter = filter_of(percentile, sigma_clip);
     const Metadata md = from_python(metadata);
     run_interruptible(PassOptions{threads, memory, 0, std::move(progress), {}}, [&](const engine::RunOptions& run) {
-      xray::write_cakes_emd(*d.source, i.impl, c, out, md, unit, run);
+      xray::write_cakes_emd(*d.source, i.impl, c, out, md, unit, run, filter);
     });
   }, nb::arg("dataset"), nb::arg("integrator"), nb::arg("out"), nb::arg("dark") = nb::none(),
         nb::arg("dummy") = nb::none(), nb::arg("delta_dummy") = 0.0f, nb::arg("valid_min") = nb::none(),
         nb::arg("valid_max") = nb::none(), nb::arg("error_model") = "none", nb::arg("metadata") = nb::none(),
         nb::arg("unit") = "q_nm^-1", nb::arg("threads") = 0, nb::arg("memory") = "", nb::arg("progress") = nb::none(),
+        nb::arg("percentile") = nb::none(), nb::arg("sigma_clip") = nb::none(),
         "integrate --scan --npt-azim: every frame's 2D cake into the EMD file `out` (datacube azimuthal_cakes "
         "(ry, rx, npt_azim, npt_rad) float32, mean_cake), streaming within the memory budget");
 

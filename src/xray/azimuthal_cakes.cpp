@@ -26,11 +26,12 @@ struct CakeBlock : engine::Partial {
 }  // namespace
 
 AzimuthalCakes::AzimuthalCakes(std::shared_ptr<const AzimuthalIntegrator> integrator, io::FrameSink& sink,
-                               FrameCorrections corrections)
-    : integrator_(std::move(integrator)), sink_(sink), corrections_(std::move(corrections)) {
+                               FrameCorrections corrections, BinFilter filter)
+    : integrator_(std::move(integrator)), sink_(sink), corrections_(std::move(corrections)), filter_(filter) {
   if (!integrator_) throw InvalidArgument("azimuthal cakes: no integrator");
   if (integrator_->setup().npt_azim <= 0)
     throw InvalidArgument("azimuthal cakes: the integrator must be 2D (npt_azim > 0)");
+  check_filter(filter_, corrections_.error_model);
   corrections_.keep_sums = false;
 }
 
@@ -67,7 +68,7 @@ void AzimuthalCakes::process(const engine::FrameBlock& block, engine::Partial* p
   for (std::int64_t f = 0; f < block.count; ++f) {
     const std::byte* frame = block.data + static_cast<std::size_t>(f * block.frame_pixels()) * size_of(block.dtype);
     const Array view = Array::borrow(const_cast<std::byte*>(frame), block.dtype, {block.frame_y, block.frame_x});
-    integrator_->integrate(view, corrections_, r);
+    integrate_filtered(*integrator_, view, corrections_, filter_, r);
     std::transform(r.intensity.begin(), r.intensity.end(), p.cakes.begin() + static_cast<std::ptrdiff_t>(f * n),
                    [](double v) { return static_cast<float>(v); });
   }
@@ -98,7 +99,9 @@ std::vector<Result> AzimuthalCakes::results() const {
   Metadata prov{{"analysis", "azimuthal_cakes"},
                 {"unit", unit},
                 {"splitting", std::string(splitting_name(integrator_->setup().splitting))},
-                {"scandiff_version", scandiff::version}};
+                {"error_model", std::string(error_model_name(corrections_.error_model))}};
+  prov.update(filter_metadata(filter_));
+  prov["scandiff_version"] = scandiff::version;
   Array mean(DType::f64, {integrator_->setup().npt_azim, integrator_->setup().npt_rad});
   std::copy(sum_.begin(), sum_.end(), mean.data<double>());
   return {Result{"mean_cake", mean, {chi, radial}, "counts", prov}};
@@ -106,7 +109,8 @@ std::vector<Result> AzimuthalCakes::results() const {
 
 engine::RunStats write_cakes_emd(io::Source& source, std::shared_ptr<const AzimuthalIntegrator> integrator,
                                  const FrameCorrections& corrections, const std::filesystem::path& out,
-                                 Metadata metadata, const std::string& radial_unit, const engine::RunOptions& run) {
+                                 Metadata metadata, const std::string& radial_unit, const engine::RunOptions& run,
+                                 const BinFilter& filter) {
   const io::DatasetInfo& info = source.info();
   const std::string root = "azimuthal_integration";
   const std::int64_t npt_azim = integrator->setup().npt_azim, npt_rad = integrator->setup().npt_rad;
@@ -117,7 +121,7 @@ engine::RunStats write_cakes_emd(io::Source& source, std::shared_ptr<const Azimu
   cake_cal.scan_units = info.calibration.scan_units;
   emd.add_datacube(root, "azimuthal_cakes", {info.scan_y, info.scan_x, npt_azim, npt_rad}, DType::f32, cake_cal);
   io::EmdDataCubeSink sink(emd, root, "azimuthal_cakes");
-  AzimuthalCakes cakes(std::move(integrator), sink, corrections);
+  AzimuthalCakes cakes(std::move(integrator), sink, corrections, filter);
   engine::Analysis* analyses[] = {&cakes};
   const engine::RunStats stats = engine::run(source, analyses, run);
   for (const Result& r : cakes.results()) emd.add_array(root, r, io::python_class_for(r));

@@ -19,6 +19,7 @@
 
 #include "pixel_split.hpp"
 #include "scandiff/core/error.hpp"
+#include "scandiff/xray/bin_filter.hpp"  // check_quantiles, check_sigma_clip
 
 namespace scandiff::xray {
 
@@ -695,8 +696,7 @@ void AzimuthalIntegrator::fill_positions(IntegrationResult& res) const {
 
 IntegrationResult AzimuthalIntegrator::median_filter(const Array& frame, const FrameCorrections& corr, double q_min,
                                                      double q_max) const {
-  if (!(q_min >= 0 && q_min <= q_max && q_max <= 1))
-    throw InvalidArgument(fmt::format("quantiles ({}, {}): expected 0 <= low <= high <= 1", q_min, q_max));
+  check_quantiles(q_min, q_max);
   const bool poisson = uses_poisson_variance(corr.error_model);
   const bool azimuthal = corr.error_model == ErrorModel::azimuthal;
   std::vector<float> signal = take_buffer(), variance;
@@ -766,12 +766,7 @@ IntegrationResult AzimuthalIntegrator::median_filter(const Array& frame, const F
 
 IntegrationResult AzimuthalIntegrator::sigma_clip(const Array& frame, const FrameCorrections& corr, double threshold,
                                                   int max_iter) const {
-  if (corr.error_model == ErrorModel::none)
-    throw InvalidArgument("sigma clipping needs an error model: poisson, azimuthal or hybrid");
-  if (!(threshold >= 0) || !std::isfinite(threshold))
-    throw InvalidArgument(fmt::format("sigma-clip threshold {}: expected a finite value >= 0", threshold));
-  if (max_iter < 0 || max_iter > 1000)
-    throw InvalidArgument(fmt::format("sigma-clip iterations {}: expected 0..1000", max_iter));
+  check_sigma_clip(corr.error_model, threshold, max_iter);
   const bool poisson_result = uses_poisson_variance(corr.error_model);
   const bool azimuthal_clip = corr.error_model != ErrorModel::poisson;
   std::vector<float> signal = take_buffer(), variance;

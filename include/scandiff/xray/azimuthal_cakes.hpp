@@ -1,7 +1,9 @@
 // Per-position 2D cakes of a scan, as an engine::Analysis: the CSR matrix of a 2D
 // AzimuthalIntegrator (built once) applied to every frame, each cake (npt_azim, npt_rad) float32
 // streamed into a FrameSink (e.g. an EMD datacube (ry, rx, npt_azim, npt_rad)) in scan order, so
-// that memory stays within the engine's budget whatever the scan size; plus the mean cake.
+// that memory stays within the engine's budget whatever the scan size; plus the mean cake. Each
+// frame goes through the chosen BinFilter with the single-image functions (the quantile filter
+// and sigma clipping work per 2D bin, as for one image); only the intensity is kept.
 #pragma once
 
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "scandiff/engine/run.hpp"
 #include "scandiff/io/source.hpp"
 #include "scandiff/io/frame_sink.hpp"
+#include "scandiff/xray/bin_filter.hpp"
 #include "scandiff/xray/integrator.hpp"
 
 namespace scandiff::xray {
@@ -21,9 +24,9 @@ class AzimuthalCakes : public engine::Analysis {
  public:
   // `integrator` must be 2D (npt_azim > 0) with the dataset's detector shape. `sink` takes
   // frames of npt_azim × npt_rad float32 values (intensity, C order (azimuth, radial)); it must
-  // outlive the pass.
+  // outlive the pass. InvalidArgument for a filter the per-frame call would refuse (check_filter).
   AzimuthalCakes(std::shared_ptr<const AzimuthalIntegrator> integrator, io::FrameSink& sink,
-                 FrameCorrections corrections = {});
+                 FrameCorrections corrections = {}, BinFilter filter = {});
 
   std::string name() const override { return "azimuthal_cakes"; }
   void prepare(const io::DatasetInfo& info) override;
@@ -47,6 +50,7 @@ class AzimuthalCakes : public engine::Analysis {
   std::shared_ptr<const AzimuthalIntegrator> integrator_;
   io::FrameSink& sink_;
   FrameCorrections corrections_;
+  BinFilter filter_;
   io::DatasetInfo info_;
   std::vector<double> sum_, radial_, azimuthal_;
 };
@@ -58,6 +62,7 @@ class AzimuthalCakes : public engine::Analysis {
 // (ry, rx, chi, `radial_unit`) and "chi_deg" (the χ bin centres). Returns the pass statistics.
 engine::RunStats write_cakes_emd(io::Source& source, std::shared_ptr<const AzimuthalIntegrator> integrator,
                                  const FrameCorrections& corrections, const std::filesystem::path& out,
-                                 Metadata metadata, const std::string& radial_unit, const engine::RunOptions& run);
+                                 Metadata metadata, const std::string& radial_unit, const engine::RunOptions& run,
+                                 const BinFilter& filter = {});
 
 }  // namespace scandiff::xray
