@@ -8,6 +8,7 @@ names, qx = detector row, so the records compare field by field.
 import h5py
 import numpy as np
 import pytest
+from bragg_match import match_peaks
 
 py4DSTEM = pytest.importorskip("py4DSTEM", reason="py4DSTEM is not installed (pip install py4DSTEM): peer checks skipped")
 
@@ -34,24 +35,6 @@ def _peaks(cli, d, name, *args):
     return out / "peaks.h5"
 
 
-def _compare(ref, ours):
-    """Fraction of py4DSTEM's peaks with one of ours within MATCH_PX, and the worst such distance."""
-    total = matched = 0
-    worst = 0.0
-    for i in range(ref.Rshape[0]):
-        for j in range(ref.Rshape[1]):
-            a, b = ref.raw[i, j].data, ours.raw[i, j].data
-            total += len(a)
-            for p in a:
-                if len(b) == 0:
-                    continue
-                dist = np.hypot(b["qx"] - p["qx"], b["qy"] - p["qy"]).min()
-                if dist < MATCH_PX:
-                    matched += 1
-                    worst = max(worst, dist)
-    return total, matched, worst
-
-
 PARAMS = {
     "default": dict(args=[], py=dict(corrPower=1, sigma_dp=0, sigma_cc=2, minRelativeIntensity=0.005,
                                      minPeakSpacing=60, edgeBoundary=20, maxNumPeaks=70)),
@@ -76,9 +59,9 @@ def test_find_bragg_disks_matches_py4dstem(cli, crystal, subpixel, params):
     # scipy blurs uint16 input (sigma_dp) into uint16, truncating; scandiff blurs in float64.
     dc.data = dc.data.astype(np.float64)
     ref = dc.find_Bragg_disks(template=kernel, subpixel=subpixel, upsample_factor=16, **p["py"])
-    total, matched, worst = _compare(ref, ours)
+    m = match_peaks(ref, ours, MATCH_PX)
+    total, matched, worst, n_ours = m["total"], m["matched"], m["worst"], m["ours"]
     assert total >= 20  # py4DSTEM defaults (60 px spacing) keep about one peak per pattern
-    n_ours = sum(len(ours.raw[i, j].data) for i in range(4) for j in range(5))
     print(f"{params}/{subpixel}: py4DSTEM {total} peaks, ours {n_ours}, matched {matched} within {MATCH_PX} px, "
           f"worst {worst:.2e} px")
     assert matched >= MIN_MATCHED * total

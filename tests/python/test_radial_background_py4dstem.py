@@ -9,6 +9,7 @@ position (rx, ry) indexes our (ry, rx); the files we write already hold its elli
 import h5py
 import numpy as np
 import pytest
+from bragg_match import match_peaks
 
 py4DSTEM = pytest.importorskip("py4DSTEM", reason="py4DSTEM is not installed (pip install py4DSTEM): peer checks skipped")
 
@@ -97,22 +98,9 @@ def test_find_bragg_disks_radial_bksb_matches_py4dstem(cli, scan, bins, subpixel
     ref = dc.find_Bragg_disks(template=kernel, subpixel=subpixel, upsample_factor=16, corrPower=1, sigma_dp=0.5,
                               sigma_cc=2, minRelativeIntensity=0.005, minPeakSpacing=8, edgeBoundary=3,
                               maxNumPeaks=70, radial_bksb=True)
-    total = matched = 0
-    worst = worst_rel_intensity = 0.0
-    for i in range(ref.Rshape[0]):
-        for j in range(ref.Rshape[1]):
-            a, b = ref.raw[i, j].data, ours.raw[i, j].data
-            total += len(a)
-            for p in a:
-                if len(b) == 0:
-                    continue
-                dist = np.hypot(b["qx"] - p["qx"], b["qy"] - p["qy"])
-                k = dist.argmin()
-                if dist[k] < MATCH_PX:
-                    matched += 1
-                    worst = max(worst, dist[k])
-                    worst_rel_intensity = max(worst_rel_intensity, abs(b["intensity"][k] / p["intensity"] - 1))
-    n_ours = sum(len(ours.raw[i, j].data) for i in range(ref.Rshape[0]) for j in range(ref.Rshape[1]))
+    m = match_peaks(ref, ours, MATCH_PX)
+    total, matched, worst, n_ours = m["total"], m["matched"], m["worst"], m["ours"]
+    worst_rel_intensity = m["worst_rel_intensity"]
     print(f"{bins}/{subpixel}/{'ellipse' if has_ellipse else 'circular'}: py4DSTEM {total} peaks, ours {n_ours}, "
           f"matched {matched} ({100 * matched / max(total, 1):.1f}%) within {MATCH_PX} px, worst {worst:.2e} px, "
           f"intensity {worst_rel_intensity:.1e} relative")
