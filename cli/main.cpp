@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
                  "keep measured FFTW plans in FILE: a new transform size is timed once (FFTW_PATIENT, a few "
                  "seconds), later runs read the plans back; the Fourier transforms of Bragg disk detection, probe "
                  "alignment and Friedel origin fits run "
-                 "1.3-1.5x faster, results can differ from the default plans in the last bits");
+                 "1.3-1.5x faster, results can differ from the default plans in the last bits")
+      ->type_name("FILE");
   // Before the subcommand runs: read the wisdom; after it succeeded: save it (with any new plans).
   app.parse_complete_callback([&global] {
     if (global.fftw_wisdom.empty()) return;
